@@ -1,0 +1,24 @@
+"""The catalog: reading, validating and modelling a cooperative's one file of products."""
+
+from __future__ import annotations
+
+from syndicator.catalog.loader import CatalogLimits, load_catalog
+from syndicator.catalog.model import (
+    Catalog,
+    ChannelOverride,
+    Dimensions,
+    Product,
+    Unit,
+    Variant,
+)
+
+__all__ = [
+    "Catalog",
+    "CatalogLimits",
+    "ChannelOverride",
+    "Dimensions",
+    "Product",
+    "Unit",
+    "Variant",
+    "load_catalog",
+]

@@ -1,0 +1,162 @@
+"""Open a catalog file safely and turn it into a :class:`~syndicator.catalog.model.Catalog`.
+
+Before any parsing: the file must exist, be under the size limit, look like text (no NUL
+bytes; a workbook, PDF or photo is named as such) and be UTF-8 (with or without BOM) or
+UTF-16 with a BOM (Excel's "Unicode text"). Anything else raises
+:class:`~syndicator.problems.Unreadable` with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from syndicator.catalog.build import CatalogBuilder
+from syndicator.catalog.csv_reader import read_csv_rows
+from syndicator.catalog.model import Catalog
+from syndicator.catalog.yaml_reader import read_yaml_rows
+from syndicator.problems import Problem, Unreadable, sort_problems
+from syndicator.yamlsafe import YamlLimits
+
+__all__ = ["DEFAULT_CHANNELS", "CatalogLimits", "decode_text", "load_catalog"]
+
+MIB = 1024 * 1024
+# Overrides are checked against the cooperative's channel ids; without a config, against the
+# channel ids the demo config (and most cooperatives) use.
+DEFAULT_CHANNELS = ("amazon", "etsy", "anou")
+
+_MAGIC = (
+    (b"PK\x03\x04", 'a zip archive or an Excel workbook (.xlsx); save it as "CSV UTF-8"'),
+    (b"\xd0\xcf\x11\xe0", 'an old Excel workbook (.xls); save it as "CSV UTF-8"'),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG picture"),
+    (b"\xff\xd8\xff", "a JPEG picture"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"SQLite format 3", "an SQLite database"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogLimits:
+    max_bytes: int = 64 * MIB
+    yaml: YamlLimits = field(default_factory=YamlLimits)
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """UTF-8 (BOM or not) or BOM-marked UTF-16 text; Unreadable with the line otherwise."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise Unreadable(Problem(file, None, f"this is not a catalog but {what}"))
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise Unreadable(Problem(file, None, "the file says UTF-16 but is not")) from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise Unreadable(
+            Problem(
+                file,
+                data.count(b"\n", 0, nul) + 1,
+                "the file holds binary data (a NUL byte), not text; save the catalog as CSV UTF-8 "
+                "or YAML",
+            )
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise Unreadable(
+            Problem(
+                file,
+                line,
+                f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} here); in Excel choose "
+                '"CSV UTF-8", in a text editor save as UTF-8',
+            )
+        ) from None
+
+
+def load_catalog(
+    path: Path,
+    *,
+    channels: Iterable[str] = DEFAULT_CHANNELS,
+    display: str | None = None,
+    cooperative: str | None = None,
+    limits: CatalogLimits = CatalogLimits(),
+) -> Catalog:
+    """Read, check and build a catalog. Bad rows become problems; an unusable file raises.
+
+    ``channels``: the cooperative's channel ids, which overrides may name.
+    ``cooperative``: when given, a YAML catalog naming another cooperative is refused, so
+    that one cooperative's products never reach another's shops.
+    """
+    file = display or str(path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise Unreadable(Problem(file, None, "the file does not exist")) from None
+    except OSError as exc:
+        raise Unreadable(
+            Problem(file, None, f"the file cannot be opened: {exc.strerror}")
+        ) from None
+    if not path.is_file():
+        raise Unreadable(Problem(file, None, "this is a folder, not a catalog file"))
+    if stat.st_size > limits.max_bytes:
+        raise Unreadable(
+            Problem(
+                file,
+                None,
+                f"the file is {stat.st_size / MIB:.1f} MiB, more than the "
+                f"{limits.max_bytes // MIB} MiB a catalog may be "
+                "(limits.max_catalog_mb in the daemon config raises it)",
+            )
+        )
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".txt", ".yaml", ".yml"):
+        raise Unreadable(
+            Problem(
+                file,
+                None,
+                f'"{path.name}" is neither .csv nor .yaml; save the catalog as CSV UTF-8 or YAML',
+            )
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Unreadable(Problem(file, None, f"the file cannot be read: {exc.strerror}")) from None
+    text = decode_text(data, file)
+    del data
+    modified_at = datetime.fromtimestamp(stat.st_mtime, UTC)
+    channel_ids = tuple(channels)
+
+    found_cooperative: str | None = None
+    if suffix in (".yaml", ".yml"):
+        rows, problems, found_cooperative = read_yaml_rows(text, file, limits.yaml)
+        absent: frozenset[str] = frozenset()
+        if cooperative and found_cooperative and found_cooperative != cooperative:
+            raise Unreadable(
+                Problem(
+                    file,
+                    None,
+                    f'this catalog belongs to cooperative "{found_cooperative}", but the config '
+                    f'gives it to "{cooperative}"; check the catalog path in the config',
+                )
+            )
+    else:
+        rows, problems, absent = read_csv_rows(text, file, channel_ids)
+    del text
+    builder = CatalogBuilder(file, path.parent, channel_ids, absent)
+    products, held = builder.build(rows)
+    return Catalog(
+        path=path,
+        display=file,
+        format="yaml" if suffix in (".yaml", ".yml") else "csv",
+        cooperative=found_cooperative or cooperative,
+        products=tuple(products),
+        held=held,
+        problems=tuple(sort_problems([*problems, *builder.problems])),
+        modified_at=modified_at,
+    )
