@@ -1,0 +1,414 @@
+"""The ``syndicator`` command: validate catalogs, plan what each channel needs.
+
+Exit codes, for every command: 0 all good; 1 problems were found (the rest went on);
+2 an input could not be read at all (config or catalog), or the command was misused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from syndicator import __version__
+from syndicator.catalog import Catalog, CatalogLimits, load_catalog
+from syndicator.catalog.loader import DEFAULT_CHANNELS
+from syndicator.channels import ChannelTypeError, load_channel_types
+from syndicator.config import Config, ConfigError, load_config
+from syndicator.plan import PlanFilterError, PlanReport, make_plan
+from syndicator.planner import Action, PlannedOp
+from syndicator.problems import Problem, Severity, Unreadable
+from syndicator.store import Store
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="syndicator",
+    help="One catalog file per cooperative, pushed to every marketplace.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="SYNDICATOR_CONFIG",
+        help="The daemon config (YAML).",
+        dir_okay=False,
+    ),
+]
+
+
+def _out() -> Console:
+    return Console(soft_wrap=True, highlight=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _problem_text(p: Problem) -> Text:
+    where = f"{p.file}:{p.line}" if p.line else p.file
+    text = Text()
+    text.append(f"{where}:", style="dim")
+    if p.sku:
+        text.append(f" {p.sku}:", style="bold")
+    text.append(f" {p.message}")
+    if p.severity is Severity.WARNING:
+        text.append(" (warning)", style="yellow")
+    return text
+
+
+def _print_problems(console: Console, problems: list[Problem]) -> None:
+    for p in problems:
+        console.print(_problem_text(p))
+
+
+def _exit_code(problems: list[Problem], *, errors_only: bool = False) -> int:
+    if errors_only:
+        return 1 if any(p.severity is Severity.ERROR for p in problems) else 0
+    return 1 if problems else 0
+
+
+def _load_config(path: Path) -> Config:
+    try:
+        return load_config(path, load_channel_types())
+    except Unreadable as exc:
+        _print_problems(_err(), [exc.problem])
+        raise typer.Exit(2) from None
+    except ConfigError as exc:
+        console = _err()
+        _print_problems(console, exc.problems)
+        console.print(
+            f"{len(exc.problems)} problem(s) in the config; nothing was done.", style="red"
+        )
+        raise typer.Exit(2) from None
+    except ChannelTypeError as exc:
+        _err().print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"syndicator {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Syndicator: listings, prices and stock from one catalog file to every channel."""
+
+
+# ------------------------------------------------------------------------------- validate
+def _channels_for(path: Path, config: Config | None) -> tuple[tuple[str, ...], str | None]:
+    """The channel ids overrides may name in this catalog, and its cooperative if known."""
+    if config is None:
+        return DEFAULT_CHANNELS, None
+    resolved = path.resolve()
+    for coop in config.cooperatives:
+        if config.catalog_path(coop).resolve() == resolved:
+            return tuple(c.id for c in coop.channels), coop.id
+    every = sorted({c.id for coop in config.cooperatives for c in coop.channels})
+    return tuple(every), None
+
+
+def _summary(catalog: Catalog) -> Text:
+    units = sum(1 for _ in catalog.units())
+    errors = sum(p.severity is Severity.ERROR for p in catalog.problems)
+    warnings = len(catalog.problems) - errors
+    text = Text(f"{catalog.display}: {len(catalog.products)} products, {units} SKUs")
+    if not catalog.problems:
+        text.append(" — no problems", style="green")
+    else:
+        text.append(
+            f" — {errors} error(s), {warnings} warning(s)", style="red" if errors else "yellow"
+        )
+        if catalog.held:
+            text.append(
+                f"; {len(catalog.held)} SKU(s) left out until fixed: "
+                f"{', '.join(sorted(catalog.held)[:10])}"
+                f"{' ...' if len(catalog.held) > 10 else ''}"
+            )
+    return text
+
+
+@app.command()
+def validate(
+    catalogs: Annotated[list[Path], typer.Argument(help="Catalog files (.csv or .yaml).")],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Daemon config: checks overrides against the "
+            "cooperative's channel ids (else: amazon, etsy, anou).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
+) -> None:
+    """Check catalog files and list every problem: FILE:LINE: SKU: what is wrong.
+
+    Exit code 0: clean; 1: problems found (good rows are still usable); 2: a file cannot be
+    read at all.
+    """
+    cfg = _load_config(config) if config else None
+    out = _out()
+    code = 0
+    report: list[dict[str, object]] = []
+    for path in catalogs:
+        channels, coop = _channels_for(path, cfg)
+        limits = CatalogLimits(max_bytes=cfg.max_catalog_bytes) if cfg else CatalogLimits()
+        try:
+            catalog = load_catalog(
+                path, channels=channels, display=str(path), cooperative=coop, limits=limits
+            )
+        except Unreadable as exc:
+            code = 2
+            if as_json:
+                report.append(
+                    {"file": str(path), "readable": False, "problems": [exc.problem.to_json()]}
+                )
+            else:
+                _print_problems(out, [exc.problem])
+                out.print(Text(f"{path}: cannot be read; nothing in it is used", style="red"))
+            continue
+        code = max(code, _exit_code(list(catalog.problems)))
+        if as_json:
+            report.append(
+                {
+                    "file": str(path),
+                    "readable": True,
+                    "products": len(catalog.products),
+                    "skus": sum(1 for _ in catalog.units()),
+                    "held": sorted(catalog.held),
+                    "problems": [p.to_json() for p in catalog.problems],
+                }
+            )
+        else:
+            _print_problems(out, list(catalog.problems))
+            out.print(_summary(catalog))
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    raise typer.Exit(code)
+
+
+# ------------------------------------------------------------------------------- plan
+_ACTION_STYLE = {
+    Action.CREATE: "green", Action.UPDATE: "cyan", Action.REPRICE: "magenta",
+    Action.RESTOCK: "blue", Action.DELIST: "red", Action.HOLD: "yellow",
+    Action.UNCHANGED: "dim",
+}  # fmt: skip
+
+
+def _money(amount: Decimal | None, currency: str | None) -> str:
+    return "" if amount is None or currency is None else f"{amount} {currency}"
+
+
+def _plan_table(ops: list[PlannedOp]) -> Table:
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for name in ("SKU", "action", "lang", "price", "qty", "was", "why"):
+        table.add_column(name, overflow="fold")
+    for op in ops:
+        was = ""
+        if op.previous_price or op.previous_quantity is not None:
+            prev = op.previous_price
+            was = (
+                f"{_money(prev.amount, prev.currency) if prev else '?'} × "
+                f"{'' if op.previous_quantity is None else op.previous_quantity}"
+            )
+        why = op.reason or ", ".join(op.changes)
+        table.add_row(
+            op.sku,
+            Text(str(op.action), style=_ACTION_STYLE[op.action]),
+            op.language or "",
+            _money(op.price.amount, op.price.currency) if op.price else "",
+            "" if op.quantity is None else str(op.quantity),
+            was,
+            why,
+        )
+    return table
+
+
+def _print_plan(console: Console, report: PlanReport, show_all: bool) -> None:
+    for cplan in report.cooperatives:
+        coop = cplan.cooperative
+        title = f"{coop.id}" + (f" — {coop.name}" if coop.name else "")
+        console.rule(Text(title, style="bold"))
+        if cplan.unreadable:
+            console.print(
+                Text(
+                    f"catalog cannot be read: {cplan.unreadable}; nothing is planned "
+                    "for this cooperative and its channels stay as they are",
+                    style="red",
+                )
+            )
+            continue
+        catalog = cplan.catalog
+        assert catalog is not None
+        console.print(
+            Text(
+                f"catalog {catalog.display}: {len(catalog.products)} products, "
+                f"{sum(1 for _ in catalog.units())} SKUs",
+                style="dim",
+            )
+        )
+        for chplan in cplan.channels:
+            ch = chplan.channel
+            rate = chplan.rate
+            head = Text(f"\n{ch.id} ", style="bold")
+            head.append(f"({ch.type}, {ch.currency}", style="dim")
+            if rate and rate.day:
+                head.append(f", 1 MAD = {rate.rate} {ch.currency} as of {rate.day}", style="dim")
+            head.append(f", languages {', '.join(ch.languages)})", style="dim")
+            console.print(head)
+            if not ch.enabled:
+                console.print(Text("  turned off in the config", style="dim"))
+                continue
+            counts = chplan.counts()
+            summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+            shown = [op for op in chplan.ops if show_all or op.action is not Action.UNCHANGED]
+            if shown:
+                console.print(_plan_table(shown))
+            console.print(Text(f"  {summary or 'nothing to do'}", style="bold"))
+    if report.warnings:
+        console.print()
+        for w in report.warnings:
+            console.print(Text(f"warning: {w}", style="yellow"))
+
+
+def _explain(console: Console, report: PlanReport, sku: str) -> bool:
+    found = False
+    for cplan in report.cooperatives:
+        stock = cplan.stock.get(sku)
+        for chplan in cplan.channels:
+            for op in chplan.ops:
+                if op.sku != sku:
+                    continue
+                found = True
+                ch = chplan.channel
+                console.rule(
+                    Text(f"{sku} on {cplan.cooperative.id}/{ch.id}: {op.action}", style="bold")
+                )
+                if op.reason:
+                    console.print(Text(f"why: {op.reason}"))
+                p = op.projection
+                if p is None:
+                    continue
+                console.print(
+                    Text(
+                        f"language: {p.language} (channel prefers "
+                        f"{', '.join(ch.languages)}); title: {p.title}"
+                    )
+                )
+                console.print(Text(f"category: {p.category}"))
+                table = Table(show_edge=False, header_style="bold", title="price")
+                table.add_column("step")
+                table.add_column("amount", justify="right")
+                for step in p.quote.steps:
+                    shown = step.amount.quantize(Decimal("0.0001")).normalize()
+                    exact = "" if shown == step.amount else "≈ "
+                    table.add_row(step.label, f"{exact}{shown:f} {step.currency}")
+                console.print(table)
+                cur = p.price.currency
+                console.print(
+                    Text(
+                        f"net after fees: {p.quote.net.quantize(Decimal('0.01'))} {cur}; wanted: "
+                        f"{p.quote.wanted.quantize(Decimal('0.0001')).normalize():f} {cur}"
+                    )
+                )
+                if stock is not None:
+                    cap = ch.stock.max_quantity
+                    console.print(
+                        Text(
+                            f"stock: {stock.count} counted at "
+                            f"{stock.counted_at:%Y-%m-%d %H:%M} UTC, "
+                            f"{stock.changes:+d} since (sales and cancellations), available "
+                            f"{stock.available}; buffer {p.buffer}"
+                            f"{f', at most {cap}' if cap else ''} -> listed {p.quantity}"
+                        )
+                    )
+                if op.previous_price or op.previous_quantity is not None:
+                    console.print(
+                        Text(
+                            f"last confirmed: {op.previous_price or '-'} × "
+                            f"{op.previous_quantity if op.previous_quantity is not None else '-'}"
+                        )
+                    )
+    return found
+
+
+@app.command()
+def plan(
+    config: ConfigOption,
+    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel (id).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    explain: Annotated[
+        str | None,
+        typer.Option(help="Show how the price, quantity and language of this SKU were worked out."),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list unchanged SKUs.")] = False,
+) -> None:
+    """Show what would be sent to each channel now: create, update, reprice, restock, delist.
+
+    Compares the catalog with what each channel last confirmed, in the state store. Never
+    calls a channel.
+    """
+    cfg = _load_config(config)
+    store = Store(cfg.database_url)
+    try:
+        report = make_plan(
+            cfg, store, today=datetime.now(UTC).date(), cooperative=cooperative, channel=channel
+        )
+    except PlanFilterError as exc:
+        _err().print(Text(str(exc), style="red"))
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    problems = report.problems()
+    if explain:
+        out = _out()
+        if not _explain(out, report, explain):
+            _err().print(
+                Text(f"SKU {explain} is not in the plan of the selected channels", style="red")
+            )
+            raise typer.Exit(1)
+    elif as_json:
+        ops = [op.to_json() for op in report.ops() if show_all or op.action is not Action.UNCHANGED]
+        typer.echo(json.dumps(ops, ensure_ascii=False, indent=2))
+        _print_problems(_err(), problems)
+    else:
+        out = _out()
+        _print_plan(out, report, show_all)
+        if problems:
+            out.print()
+            _print_problems(out, problems)
+    unreadable = any(c.unreadable for c in report.cooperatives)
+    raise typer.Exit(2 if unreadable else _exit_code(problems, errors_only=True))
+
+
+def main() -> None:
+    """Entry point of the ``syndicator`` console script."""
+    if os.environ.get("PYTHONIOENCODING") is None and sys.stdout.encoding.lower() != "utf-8":
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        sys.stderr.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    app()

@@ -1,0 +1,498 @@
+"""The daemon config: cooperatives, their catalogs and channels, exchange rates, the store.
+
+Read from YAML with line numbers (see :mod:`syndicator.yamlsafe`) and validated with pydantic;
+every error is reported as ``FILE:LINE: key.path: what is wrong``. Credentials are never
+written in the config: only a reference to an environment variable or a secrets file, which
+is read when a connector needs it and kept as a :class:`~pydantic.SecretStr`.
+See docs/config.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy.engine import make_url
+
+from syndicator.channels import ChannelType
+from syndicator.languages import is_language
+from syndicator.money import is_currency
+from syndicator.pricing import ExchangeRate, PriceRule, Rounding, RoundingError
+from syndicator.problems import Problem, Unreadable, did_you_mean, display_path
+from syndicator.yamlsafe import LDict, LList, line_of, load_yaml
+
+__all__ = [
+    "ChannelConfig",
+    "Config",
+    "ConfigError",
+    "CooperativeConfig",
+    "RateTable",
+    "SecretRef",
+    "load_config",
+]
+
+_ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
+_DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DATABASE_URL_ENV = "SYNDICATOR_DATABASE_URL"
+
+
+class ConfigError(Exception):
+    """The config has problems; each one names file, line and key."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _seconds(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().lower()
+    parts = _DURATION.findall(text)
+    if not parts or _DURATION.sub("", text).strip():
+        raise ValueError("write a duration such as 90s, 5m, 2h or 1d")
+    return sum(int(n) * _UNITS[u] for n, u in parts)
+
+
+Seconds = Annotated[int, Field(gt=0)]
+
+
+class SecretRef(_Model):
+    """Where a secret is: ``{env: NAME}`` or ``{file: path}``; never the secret itself."""
+
+    env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_only(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            # Never echo the value: it may be the secret itself.
+            raise ValueError(
+                "must be a reference, {env: VARIABLE} or {file: path}, not the secret itself"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env: or file:")
+        return self
+
+    def describe(self) -> str:
+        return f"environment variable {self.env}" if self.env else f"file {self.file}"
+
+    def resolve(self, base: Path) -> SecretStr:
+        """Read the secret now; raise ValueError naming the reference (never the value)."""
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if not value:
+                raise ValueError(f"the environment variable {self.env} is not set")
+            return SecretStr(value)
+        assert self.file is not None
+        path = self.file if self.file.is_absolute() else base / self.file
+        try:
+            return SecretStr(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ValueError(f"the secrets file {path} cannot be read: {exc.strerror}") from None
+
+
+class PricingConfig(_Model):
+    fee_percent: Decimal = Field(default=Decimal(0), ge=0, lt=100)
+    fee_fixed: Decimal = Field(default=Decimal(0), ge=0)
+    margin_percent: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    rounding: str = "cent"
+    floor: Decimal = Field(default=Decimal(0), ge=0)
+
+
+class StockConfig(_Model):
+    buffer: int = Field(default=0, ge=0)
+    max_quantity: int | None = Field(default=None, ge=1)
+
+
+class ScheduleConfig(_Model):
+    orders: Seconds = 300
+    reviews: Seconds = 86400
+    readback: Seconds = 86400
+
+    @field_validator("orders", "reviews", "readback", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        return _seconds(value)
+
+
+class ChannelConfig(_Model):
+    id: str = Field(pattern=_ID)
+    type: str
+    enabled: bool = True
+    currency: str
+    languages: list[str] = Field(min_length=1)
+    pricing: PricingConfig = PricingConfig()
+    stock: StockConfig = StockConfig()
+    categories: dict[str, str] = {}
+    schedule: ScheduleConfig = ScheduleConfig()
+    settings: dict[str, Any] = {}
+    credentials: dict[str, SecretRef] = {}
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if not is_currency(code):
+            raise ValueError(f'"{value}" is not a currency code we know, such as USD or EUR')
+        return code
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not is_language(v)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: not language codes; use codes like en, fr, ar")
+        return value
+
+    @model_validator(mode="after")
+    def _rounding_fits(self) -> ChannelConfig:
+        try:
+            Rounding.parse(self.pricing.rounding, self.currency)
+        except RoundingError as exc:
+            raise ValueError(f"pricing.rounding: {exc}") from None
+        return self
+
+    def price_rule(self) -> PriceRule:
+        p = self.pricing
+        return PriceRule(
+            self.currency, p.fee_percent, p.fee_fixed, p.margin_percent, p.rounding, p.floor
+        )
+
+
+class CooperativeConfig(_Model):
+    id: str = Field(pattern=_ID)
+    name: str | None = None
+    catalog: Path
+    channels: list[ChannelConfig] = []
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, value: list[ChannelConfig]) -> list[ChannelConfig]:
+        ids = [c.id for c in value]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"channel ids must be unique in a cooperative: {', '.join(dup)}")
+        return value
+
+    def channel(self, channel_id: str) -> ChannelConfig:
+        for c in self.channels:
+            if c.id == channel_id:
+                return c
+        raise KeyError(channel_id)
+
+
+class RateRow(_Model):
+    """One dated row: how many units of each currency one dirham buys that day."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    date: date
+
+    @model_validator(mode="after")
+    def _rates(self) -> RateRow:
+        for code, value in (self.model_extra or {}).items():
+            if not is_currency(code):
+                raise ValueError(f'"{code}" is not a currency code')
+            try:
+                rate = Decimal(str(value).replace(",", "."))
+            except ArithmeticError:
+                raise ValueError(f"{code}: the rate must be a number") from None
+            if not rate.is_finite() or rate <= 0:
+                raise ValueError(f"{code}: the rate must be more than 0")
+        return self
+
+    def rates(self) -> dict[str, Decimal]:
+        return {k: Decimal(str(v).replace(",", ".")) for k, v in (self.model_extra or {}).items()}
+
+
+class LimitsConfig(_Model):
+    max_catalog_mb: int = Field(default=64, ge=1, le=1024)
+
+
+class StoreConfig(_Model):
+    url: str = "sqlite:///syndicator.db"
+
+
+class _ConfigModel(_Model):
+    store: StoreConfig = StoreConfig()
+    limits: LimitsConfig = LimitsConfig()
+    exchange_rates: list[RateRow] = []
+    exchange_rates_file: Path | None = None
+    cooperatives: list[CooperativeConfig] = Field(min_length=1)
+
+    @field_validator("cooperatives")
+    @classmethod
+    def _unique(cls, value: list[CooperativeConfig]) -> list[CooperativeConfig]:
+        ids = [c.id for c in value]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"cooperative ids must be unique: {', '.join(dup)}")
+        return value
+
+
+class RateTable:
+    """MAD exchange rates by date; a day's rate is the latest row dated on or before it."""
+
+    def __init__(self, rows: list[tuple[date, dict[str, Decimal], str]]) -> None:
+        self._rows = sorted(rows, key=lambda r: r[0])
+
+    def currencies(self) -> set[str]:
+        return {c for _, rates, _ in self._rows for c in rates}
+
+    def rate(self, currency: str, day: date) -> ExchangeRate:
+        if currency == "MAD":
+            return ExchangeRate.identity()
+        for row_day, rates, source in reversed(self._rows):
+            if row_day <= day and currency in rates:
+                return ExchangeRate(currency, rates[currency], row_day, source)
+        raise LookupError(f"no exchange rate MAD->{currency} dated on or before {day}")
+
+
+class Config:
+    """A validated config, with paths resolved against the config file's folder."""
+
+    def __init__(
+        self,
+        path: Path,
+        model: _ConfigModel,
+        rates: RateTable,
+        channel_types: Mapping[str, ChannelType],
+    ) -> None:
+        self.path = path
+        self.base = path.resolve().parent
+        self.model = model
+        self.rates = rates
+        self.channel_types = channel_types
+
+    @property
+    def cooperatives(self) -> list[CooperativeConfig]:
+        return self.model.cooperatives
+
+    def cooperative(self, coop_id: str) -> CooperativeConfig:
+        for c in self.model.cooperatives:
+            if c.id == coop_id:
+                return c
+        raise KeyError(coop_id)
+
+    def catalog_path(self, coop: CooperativeConfig) -> Path:
+        return coop.catalog if coop.catalog.is_absolute() else self.base / coop.catalog
+
+    def catalog_display(self, coop: CooperativeConfig) -> str:
+        return display_path(self.catalog_path(coop))
+
+    @property
+    def max_catalog_bytes(self) -> int:
+        return self.model.limits.max_catalog_mb * 1024 * 1024
+
+    @property
+    def database_url(self) -> str:
+        """The store URL: $SYNDICATOR_DATABASE_URL, else the config's, with a relative SQLite
+        path taken from the config file's folder."""
+        raw = os.environ.get(DATABASE_URL_ENV) or self.model.store.url
+        url = make_url(raw)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            db = Path(url.database)
+            if not db.is_absolute():
+                url = url.set(database=str(self.base / db))
+        return url.render_as_string(hide_password=False)
+
+
+def _where(data: Any, loc: tuple[str | int, ...]) -> tuple[int | None, str]:
+    path = ".".join(
+        f"[{p}]" if isinstance(p, int) else p
+        for p in loc
+        if isinstance(p, int) or not re.search(r"[\[\(]", p)
+    ).replace(".[", "[")
+    return line_of(data, loc), path
+
+
+def _read_rates_file(path: Path, file: str) -> list[Any]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise Unreadable(
+            Problem(file, None, f"the rates file cannot be read: {exc.strerror}")
+        ) from None
+    data = load_yaml(text, file)
+    if isinstance(data, LDict) and "exchange_rates" in data:
+        data = data["exchange_rates"]
+    if not isinstance(data, LList):
+        raise Unreadable(
+            Problem(
+                file,
+                getattr(data, "line", 1),
+                "a rates file is a list of rows: - date: 2026-11-02, USD: ...",
+            )
+        )
+    return data
+
+
+def load_config(path: Path, channel_types: Mapping[str, ChannelType]) -> Config:
+    """Read and check the config; raise :class:`ConfigError` with every problem found,
+    or :class:`Unreadable` when the file itself cannot be read."""
+    file = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise Unreadable(Problem(file, None, "the config file does not exist")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unreadable(Problem(file, None, f"the config file cannot be read: {exc}")) from None
+    data = load_yaml(text, file)
+    if not isinstance(data, LDict):
+        raise Unreadable(
+            Problem(file, 1, "the config must be a mapping with cooperatives: (see docs/config.md)")
+        )
+    problems: list[Problem] = []
+
+    def walk_duplicates(node: Any) -> None:
+        if isinstance(node, LDict):
+            for key, first, second in node.duplicates:
+                problems.append(
+                    Problem(
+                        file,
+                        second,
+                        f'"{key}" is written twice (lines {first} and {second}); keep one',
+                    )
+                )
+            for value in node.values():
+                walk_duplicates(value)
+        elif isinstance(node, LList):
+            for value in node:
+                walk_duplicates(value)
+
+    walk_duplicates(data)
+    try:
+        model = _ConfigModel.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False, include_input=False, include_context=False):
+            line, where = _where(data, tuple(err["loc"]))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                allowed = _allowed_keys(err["loc"])
+                key = str(err["loc"][-1])
+                msg = f"is not a known key{did_you_mean(key, allowed)}"
+            problems.append(Problem(file, line, f"{where}: {msg}"))
+        raise ConfigError(problems) from None
+
+    base = path.parent
+    rate_rows = [(r.date, r.rates(), file) for r in model.exchange_rates]
+    if model.exchange_rates_file is not None:
+        rpath = model.exchange_rates_file
+        rpath = rpath if rpath.is_absolute() else base / rpath
+        rfile = display_path(rpath)
+        raw_rows = _read_rates_file(rpath, rfile)
+        from_file: dict[date, dict[str, Decimal]] = {}
+        for index, raw in enumerate(raw_rows):
+            try:
+                row = RateRow.model_validate(raw)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False, include_input=False):
+                    line, where = _where(raw_rows, (index, *err["loc"]))
+                    problems.append(Problem(rfile, line, f"{where}: {err['msg']}"))
+                continue
+            from_file[row.date] = row.rates()
+        rate_rows = [r for r in rate_rows if r[0] not in from_file]
+        rate_rows += [(day, rates, rfile) for day, rates in from_file.items()]
+    rates = RateTable(rate_rows)
+
+    known_rates = rates.currencies()
+    for ci, coop in enumerate(model.cooperatives):
+        for hi, channel in enumerate(coop.channels):
+            loc: tuple[str | int, ...] = ("cooperatives", ci, "channels", hi)
+            ctype = channel_types.get(channel.type)
+            if ctype is None:
+                line, where = _where(data, (*loc, "type"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f'{where}: "{channel.type}" is not a channel type'
+                        f"{did_you_mean(channel.type, channel_types)} (known: "
+                        f"{', '.join(sorted(channel_types))})",
+                    )
+                )
+                continue
+            try:
+                ctype.settings_model.model_validate(channel.settings)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False, include_input=False):
+                    line, where = _where(data, (*loc, "settings", *err["loc"]))
+                    problems.append(Problem(file, line, f"{where}: {err['msg']}"))
+            for name in ctype.credentials:
+                if name not in channel.credentials:
+                    line, where = _where(data, (*loc, "credentials"))
+                    problems.append(
+                        Problem(
+                            file,
+                            line,
+                            f"{where}: {ctype.title} needs credentials.{name} ({{env: VARIABLE}} "
+                            "or {file: path})",
+                        )
+                    )
+            for name in channel.credentials:
+                if name not in ctype.credentials:
+                    line, where = _where(data, (*loc, "credentials", name))
+                    problems.append(
+                        Problem(
+                            file,
+                            line,
+                            f"{where}: {ctype.title} does not use a credential named {name}"
+                            f"{did_you_mean(name, ctype.credentials)}",
+                        )
+                    )
+            if channel.currency != "MAD" and channel.currency not in known_rates:
+                line, where = _where(data, (*loc, "currency"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"{where}: no exchange rate MAD->{channel.currency}; add "
+                        f"{channel.currency} to exchange_rates",
+                    )
+                )
+    if problems:
+        raise ConfigError(problems)
+    return Config(path, model, rates, channel_types)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed where an unknown key was found, for "did you mean"."""
+    model: type[BaseModel] = _ConfigModel
+    for step in loc[:-1]:
+        if isinstance(step, int):
+            continue
+        field = model.model_fields.get(str(step))
+        if field is None:
+            return []
+        inner = field.annotation
+        args = getattr(inner, "__args__", ())
+        candidates = [a for a in (inner, *args) if isinstance(a, type)]
+        nxt = next((c for c in candidates if issubclass(c, BaseModel)), None)
+        if nxt is None:
+            return []
+        model = nxt
+    return list(model.model_fields)

@@ -1,0 +1,223 @@
+"""The plan: what each channel needs now, compared with what it was last confirmed to show.
+
+Pure: it takes projections (what the channel should show), the units held back, and the
+listing states from the store, and gives one :class:`PlannedOp` per SKU. An action is the
+most thorough change needed: ``create`` > ``update`` (content) > ``reprice`` > ``restock``;
+``delist`` for a SKU gone from the catalog or turned off for the channel; ``hold`` for a SKU
+that keeps its last good state because of a problem; ``unchanged`` when nothing differs
+(no call will be made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from syndicator.money import Money
+from syndicator.projection import Disabled, Held, Projection
+from syndicator.store.repo import ListingState
+
+__all__ = ["Action", "PlannedOp", "plan_channel"]
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPRICE = "reprice"
+    RESTOCK = "restock"
+    DELIST = "delist"
+    HOLD = "hold"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOp:
+    cooperative: str
+    channel: str
+    sku: str
+    parent_sku: str | None
+    action: Action
+    changes: tuple[str, ...] = ()
+    language: str | None = None
+    title: str | None = None
+    price: Money | None = None
+    quantity: int | None = None
+    previous_price: Money | None = None
+    previous_quantity: int | None = None
+    reason: str | None = None
+    projection: Projection | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "cooperative": self.cooperative,
+            "channel": self.channel,
+            "sku": self.sku,
+            "parent_sku": self.parent_sku,
+            "action": str(self.action),
+            "changes": list(self.changes),
+            "language": self.language,
+            "title": self.title,
+            "price": self.price.to_json() if self.price else None,
+            "quantity": self.quantity,
+            "previous_price": self.previous_price.to_json() if self.previous_price else None,
+            "previous_quantity": self.previous_quantity,
+            "reason": self.reason,
+        }
+
+
+def _op(
+    cooperative: str,
+    channel: str,
+    sku: str,
+    parent: str | None,
+    action: Action,
+    state: ListingState | None,
+    *,
+    projection: Projection | None = None,
+    changes: tuple[str, ...] = (),
+    reason: str | None = None,
+) -> PlannedOp:
+    previous_price = None
+    if state is not None and state.price is not None and state.currency is not None:
+        previous_price = Money(state.price, state.currency)
+    p = projection
+    return PlannedOp(
+        cooperative,
+        channel,
+        sku,
+        parent,
+        action,
+        changes=changes,
+        language=p.language if p else None,
+        title=p.title if p else None,
+        price=p.price if p else None,
+        quantity=p.quantity if p else None,
+        previous_price=previous_price,
+        previous_quantity=state.quantity if state else None,
+        reason=reason,
+        projection=p,
+    )
+
+
+def _diff(state: ListingState, p: Projection) -> tuple[Action, tuple[str, ...]]:
+    changes = []
+    if state.fingerprint != p.fingerprint:
+        changes.append("content")
+    if state.price != p.price.amount or state.currency != p.price.currency:
+        changes.append("price")
+    if state.quantity != p.quantity:
+        changes.append("quantity")
+    if "content" in changes:
+        return Action.UPDATE, tuple(changes)
+    if "price" in changes:
+        return Action.REPRICE, tuple(changes)
+    if changes:
+        return Action.RESTOCK, tuple(changes)
+    return Action.UNCHANGED, ()
+
+
+def plan_channel(
+    cooperative: str,
+    channel: str,
+    results: Iterable[Projection | Held | Disabled],
+    held: Mapping[str, str],
+    listings: Mapping[str, ListingState],
+) -> list[PlannedOp]:
+    """One operation per SKU known to the catalog or the store, in catalog order.
+
+    ``held``: SKUs left out of the catalog because of a problem (SKU -> reason); like a
+    :class:`Held` result, they keep their last good state.
+    """
+    ops: list[PlannedOp] = []
+    seen: set[str] = set()
+    for r in results:
+        seen.add(r.sku)
+        state = listings.get(r.sku)
+        if isinstance(r, Held):
+            ops.append(
+                _op(cooperative, channel, r.sku, r.parent_sku, Action.HOLD, state, reason=r.reason)
+            )
+        elif isinstance(r, Disabled):
+            if state is not None and state.listed:
+                ops.append(
+                    _op(
+                        cooperative,
+                        channel,
+                        r.sku,
+                        r.parent_sku,
+                        Action.DELIST,
+                        state,
+                        reason=f"turned off for {channel} in the catalog",
+                    )
+                )
+        elif state is None or not state.listed:
+            if r.quantity == 0:
+                ops.append(
+                    _op(
+                        cooperative,
+                        channel,
+                        r.sku,
+                        r.parent_sku,
+                        Action.UNCHANGED,
+                        state,
+                        projection=r,
+                        reason="none available; not listed",
+                    )
+                )
+            else:
+                ops.append(
+                    _op(
+                        cooperative,
+                        channel,
+                        r.sku,
+                        r.parent_sku,
+                        Action.CREATE,
+                        state,
+                        projection=r,
+                        reason="new listing",
+                    )
+                )
+        else:
+            action, changes = _diff(state, r)
+            ops.append(
+                _op(
+                    cooperative,
+                    channel,
+                    r.sku,
+                    r.parent_sku,
+                    action,
+                    state,
+                    projection=r,
+                    changes=changes,
+                )
+            )
+    for sku, reason in held.items():
+        if sku not in seen:
+            seen.add(sku)
+            state = listings.get(sku)
+            ops.append(
+                _op(
+                    cooperative,
+                    channel,
+                    sku,
+                    state.parent_sku if state else None,
+                    Action.HOLD,
+                    state,
+                    reason=reason,
+                )
+            )
+    for sku, state in listings.items():
+        if sku not in seen and state.listed:
+            ops.append(
+                _op(
+                    cooperative,
+                    channel,
+                    sku,
+                    state.parent_sku,
+                    Action.DELIST,
+                    state,
+                    reason="no longer in the catalog",
+                )
+            )
+    return ops

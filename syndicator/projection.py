@@ -1,0 +1,234 @@
+"""What one channel should show for each sellable unit of the catalog.
+
+A :class:`Projector` holds one (cooperative, channel) pair: its language preference, price
+rule, exchange rate, stock rule, category map and what the channel type requires. For each
+unit it gives either a :class:`Projection` (title, description, category, price, quantity
+... and a fingerprint of the content) or a :class:`Held` saying why the unit cannot go on
+that channel as it is. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from syndicator.catalog.model import Unit
+from syndicator.channels import ChannelType
+from syndicator.config import ChannelConfig
+from syndicator.money import Money
+from syndicator.pricing import ExchangeRate, PriceQuote, PriceRule, quote, quote_fixed
+from syndicator.stock import StockView
+
+__all__ = ["Disabled", "Held", "Projection", "Projector"]
+
+FINGERPRINT_VERSION = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    sku: str
+    parent_sku: str | None
+    language: str
+    title: str
+    description: str | None
+    description_language: str | None
+    category: str
+    tags: tuple[str, ...]
+    materials: tuple[str, ...]
+    images: tuple[str, ...]
+    options: tuple[tuple[str, str], ...]
+    attributes: tuple[tuple[str, str], ...]
+    price: Money
+    quantity: int
+    quote: PriceQuote
+    stock: StockView
+    buffer: int
+    fingerprint: str
+    line: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A unit that cannot go on this channel as it is; ``reason`` says what to fix."""
+
+    sku: str
+    parent_sku: str | None
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Disabled:
+    """A unit the catalog turns off for this channel (``enabled: false``)."""
+
+    sku: str
+    parent_sku: str | None
+    line: int
+
+
+def _fingerprint(parts: tuple[object, ...]) -> str:
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return f"{FINGERPRINT_VERSION}:{digest}"
+
+
+class Projector:
+    """Projects the units of one cooperative's catalog onto one channel."""
+
+    def __init__(
+        self, channel: ChannelConfig, channel_type: ChannelType, rate: ExchangeRate
+    ) -> None:
+        self.channel = channel
+        self.type = channel_type
+        self.rate = rate
+        self.rule: PriceRule = channel.price_rule()
+        self._quotes: dict[Decimal, PriceQuote] = {}
+
+    def price(self, unit: Unit) -> PriceQuote:
+        product_o, variant_o = unit.override(self.channel.id)
+        fixed = variant_o.price if variant_o.price is not None else product_o.price
+        if fixed is not None:
+            return quote_fixed(fixed, unit.price, self.rule, self.rate)
+        cached = self._quotes.get(unit.price)
+        if cached is None:
+            cached = self._quotes[unit.price] = quote(unit.price, self.rule, self.rate)
+        return cached
+
+    def project(self, unit: Unit, stock: StockView) -> Projection | Held | Disabled:
+        channel, ctype, product = self.channel, self.type, unit.product
+        product_o, variant_o = unit.override(channel.id)
+        enabled = variant_o.enabled if variant_o.enabled is not None else product_o.enabled
+        if enabled is False:
+            return Disabled(unit.sku, unit.parent_sku, unit.line)
+
+        def held(reason: str) -> Held:
+            return Held(unit.sku, unit.parent_sku, reason, unit.line)
+
+        language = next(
+            (
+                lang
+                for lang in channel.languages
+                if lang in product_o.title or lang in product.title
+            ),
+            None,
+        )
+        if language is None:
+            langs = ", ".join(channel.languages)
+            return held(
+                f"no title in a language {channel.id} shows ({langs}); add "
+                f"title_{channel.languages[0]}"
+            )
+        title = product_o.title.get(language) or product.title[language]
+        if ctype.max_title_length and len(title) > ctype.max_title_length:
+            return held(
+                f"the {language} title has {len(title)} characters; {ctype.title} takes "
+                f"at most {ctype.max_title_length}: shorten it or set "
+                f"{channel.id}_title_{language}"
+            )
+        description, description_language = None, None
+        for lang in (language, *channel.languages):
+            text = product_o.description.get(lang) or product.description.get(lang)
+            if text:
+                description, description_language = text, lang
+                break
+
+        category = product_o.category or channel.categories.get(product.category)
+        if category is None:
+            if ctype.requires_category:
+                return held(
+                    f'category "{product.category}" has no {ctype.title} category: add '
+                    f"it under categories: of channel {channel.id} in the config, or set "
+                    f"{channel.id}_category"
+                )
+            category = product.category
+
+        images = unit.variant.images if unit.variant and unit.variant.images else product.images
+        missing = [
+            name
+            for name, value in (
+                ("description", description),
+                ("images", images),
+                ("who_made", product.who_made),
+                ("when_made", product.when_made),
+            )
+            if name in ctype.required_fields and not value
+        ]
+        if missing:
+            return held(f"{ctype.title} needs {', '.join(missing)}, which this product lacks")
+
+        warnings: list[str] = []
+        tags = product_o.tags if product_o.tags is not None else product.tags
+        if ctype.max_tags is not None and len(tags) > ctype.max_tags:
+            warnings.append(
+                f"{ctype.title} takes {ctype.max_tags} tags; only the first "
+                f"{ctype.max_tags} of {len(tags)} are sent"
+            )
+            tags = tags[: ctype.max_tags]
+
+        quote_ = self.price(unit)
+        buffer = (
+            channel.stock.buffer + (product_o.stock_buffer or 0) + (variant_o.stock_buffer or 0)
+        )
+        quantity = max(0, stock.available - buffer)
+        if channel.stock.max_quantity is not None:
+            quantity = min(quantity, channel.stock.max_quantity)
+
+        variant = unit.variant
+        weight = variant.weight_kg if variant and variant.weight_kg else product.weight_kg
+        dims = variant.dimensions_cm if variant and variant.dimensions_cm else product.dimensions_cm
+        attributes = tuple(
+            (k, str(v))
+            for k, v in (
+                ("who_made", product.who_made),
+                ("when_made", product.when_made),
+                ("made_to_order_days", product.made_to_order_days),
+                ("weight_kg", weight),
+                ("length_cm", dims.length if dims else None),
+                ("width_cm", dims.width if dims else None),
+                ("height_cm", dims.height if dims else None),
+                ("hs_code", product.hs_code),
+                ("region", product.region),
+                ("artisan", product.artisan),
+            )
+            if v is not None
+        )
+        options = tuple(sorted(variant.options.items())) if variant else ()
+        fingerprint = _fingerprint(
+            (
+                unit.parent_sku,
+                language,
+                title,
+                description_language,
+                description,
+                category,
+                "|".join(tags),
+                "|".join(product.materials),
+                "|".join(images),
+                repr(options),
+                repr(attributes),
+            )
+        )
+        return Projection(
+            sku=unit.sku,
+            parent_sku=unit.parent_sku,
+            language=language,
+            title=title,
+            description=description,
+            description_language=description_language,
+            category=category,
+            tags=tags,
+            materials=product.materials,
+            images=images,
+            options=options,
+            attributes=attributes,
+            price=quote_.price,
+            quantity=quantity,
+            quote=quote_,
+            stock=stock,
+            buffer=buffer,
+            fingerprint=fingerprint,
+            line=unit.line,
+            warnings=tuple(warnings),
+        )

@@ -1,0 +1,162 @@
+"""The state store's tables (SQLAlchemy Core), portable between SQLite and PostgreSQL.
+
+Migrations in ``migrations/versions`` create exactly these; a test compares the two.
+Keys are (cooperative, channel, ...) everywhere, so that one database serves several
+cooperatives and, later, several workers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from syndicator.store.types import Amount, UTCDateTime
+
+__all__ = [
+    "cursors",
+    "journal",
+    "listings",
+    "metadata",
+    "orders",
+    "reviews",
+    "stock_counts",
+    "stock_ledger",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(64)
+
+# What each channel was last confirmed to show for each SKU, and how the last attempt went.
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cooperative", ID, nullable=False),
+    Column("channel", ID, nullable=False),
+    Column("sku", ID, nullable=False),
+    Column("parent_sku", ID),
+    Column("remote_id", String(128)),  # the channel's id: ASIN / listing id / product id
+    Column("status", String(16), nullable=False),  # pending, active, inactive, delisted, failed
+    Column("fingerprint", String(64)),  # content (not price or stock) last confirmed
+    Column("price", Amount()),
+    Column("currency", String(3)),
+    Column("quantity", Integer),
+    Column("language", String(8)),
+    Column("last_error", Text),  # in the channel's own words
+    Column("last_error_at", UTCDateTime()),
+    Column("confirmed_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("cooperative", "channel", "sku"),
+)
+
+# The last stock count read from the catalog for each SKU, and when it was counted.
+stock_counts = Table(
+    "stock_counts",
+    metadata,
+    Column("cooperative", ID, primary_key=True),
+    Column("sku", ID, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("counted_at", UTCDateTime(), nullable=False),
+)
+
+# Every change of stock after a count: sales (negative delta), cancellations (positive).
+stock_ledger = Table(
+    "stock_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cooperative", ID, nullable=False),
+    Column("sku", ID, nullable=False),
+    Column("channel", ID, nullable=False),
+    Column("order_id", String(128), nullable=False),
+    Column("line_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # sale, cancel
+    Column("quantity", Integer, nullable=False),
+    Column("delta", Integer, nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("cooperative", "channel", "order_id", "line_id", "kind"),
+    Index(None, "cooperative", "sku", "occurred_at"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cooperative", ID, nullable=False),
+    Column("channel", ID, nullable=False),
+    Column("order_id", String(128), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("placed_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("total", Amount()),
+    Column("currency", String(3)),
+    Column("buyer_ref", String(64)),  # an opaque hash, never the buyer's name or address
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("cooperative", "channel", "order_id"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cooperative", ID, nullable=False),
+    Column("channel", ID, nullable=False),
+    Column("review_id", String(128), nullable=False),
+    Column("sku", ID),
+    Column("rating", Integer),
+    Column("text", Text),
+    Column("language", String(8)),
+    Column("source_kind", String(32), nullable=False),  # product_review, seller_feedback
+    Column("order_ref", String(128)),
+    Column("buyer_ref", String(64)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime()),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("cooperative", "channel", "review_id"),
+)
+
+# Where each pull (orders, reviews ...) of each channel has got to.
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("cooperative", ID, primary_key=True),
+    Column("channel", ID, primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Every operation tried on a channel, with its outcome in the channel's own words.
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("run_id", String(36), nullable=False),
+    Column("cooperative", ID, nullable=False),
+    Column("channel", ID, nullable=False),
+    Column("sku", ID),
+    Column("action", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("outcome", String(16), nullable=False),
+    Column("message", Text),
+    Column("details", JSON),
+    Index(None, "cooperative", "channel", "at"),
+    Index(None, "sku"),
+)

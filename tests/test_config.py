@@ -1,0 +1,259 @@
+"""The daemon config: checked at start, errors with file, line and key, secrets by reference."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from syndicator.channels import ChannelType
+from syndicator.config import ConfigError, SecretRef, load_config
+from syndicator.problems import Unreadable
+
+MINIMAL = """
+store:
+  url: sqlite:///state/test.db
+exchange_rates:
+  - date: 2026-10-01
+    USD: 0.1079
+  - date: 2026-11-02
+    USD: 0.1082
+    EUR: 0.0934
+cooperatives:
+  - id: atlas-rugs
+    catalog: catalog.csv
+    channels:
+      - id: etsy
+        type: etsy
+        currency: USD
+        languages: [en, fr]
+        pricing: {fee_percent: 9.5, fee_fixed: 0.45, rounding: ends_99, floor: 20}
+        categories: {rugs: "1036"}
+        settings: {shop_id: 41000001}
+        credentials:
+          keystring: {env: ETSY_KEYSTRING}
+          shared_secret: {env: ETSY_SHARED_SECRET}
+          refresh_token: {file: secrets/etsy-refresh}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _in_config_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the config's folder, as an operator would: messages name files from there."""
+    monkeypatch.chdir(tmp_path)
+
+
+def write_config(tmp_path: Path, text: str = MINIMAL, name: str = "syndicator.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, text: str, types: dict[str, ChannelType]) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        load_config(write_config(tmp_path, text), types)
+    return [str(p) for p in err.value.problems]
+
+
+def test_the_demo_config_loads(channel_types: dict[str, ChannelType]) -> None:
+    config = load_config(REPO / "config" / "demo.yaml", channel_types)
+    assert [c.id for c in config.cooperatives] == ["atlas-rugs", "zellige-fes"]
+    assert {ch.type for c in config.cooperatives for ch in c.channels} == {"amazon", "etsy", "anou"}
+    assert config.catalog_path(config.cooperatives[1]).name == "zellige-fes.csv"
+
+
+def test_a_minimal_config(tmp_path: Path, channel_types: dict[str, ChannelType]) -> None:
+    config = load_config(write_config(tmp_path), channel_types)
+    channel = config.cooperatives[0].channels[0]
+    assert channel.pricing.fee_percent == Decimal("9.5")
+    assert channel.schedule.orders == 300  # default: every 5 minutes
+    rule = channel.price_rule()
+    assert (rule.currency, rule.fee_fixed, rule.rounding) == ("USD", Decimal("0.45"), "ends_99")
+
+
+def test_relative_sqlite_paths_are_taken_from_the_config_folder(
+    tmp_path: Path, channel_types: dict[str, ChannelType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir("/")
+    monkeypatch.delenv("SYNDICATOR_DATABASE_URL", raising=False)
+    config = load_config(write_config(tmp_path), channel_types)
+    assert config.database_url == f"sqlite:///{tmp_path}/state/test.db"
+    monkeypatch.setenv("SYNDICATOR_DATABASE_URL", "postgresql://syn@db/syndicator")
+    assert config.database_url == "postgresql://syn@db/syndicator"
+
+
+def test_rates_by_date_and_a_rates_file_that_overrides(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    config = load_config(write_config(tmp_path), channel_types)
+    assert config.rates.rate("USD", date(2026, 10, 15)).rate == Decimal("0.1079")
+    assert config.rates.rate("USD", date(2026, 11, 25)).rate == Decimal("0.1082")
+    assert config.rates.rate("MAD", date(2026, 11, 25)).rate == 1
+    with pytest.raises(LookupError, match="no exchange rate MAD->USD dated on or before"):
+        config.rates.rate("USD", date(2026, 9, 1))
+    (tmp_path / "rates.yaml").write_text(
+        "- date: 2026-11-02\n  USD: 0.1100\n- date: 2026-11-20\n  USD: '0,1090'\n"
+    )
+    config = load_config(
+        write_config(
+            tmp_path,
+            MINIMAL.replace("cooperatives:", "exchange_rates_file: rates.yaml\ncooperatives:"),
+        ),
+        channel_types,
+    )
+    rate = config.rates.rate("USD", date(2026, 11, 25))
+    assert (rate.rate, rate.day, rate.source) == (
+        Decimal("0.1090"),
+        date(2026, 11, 20),
+        "rates.yaml",
+    )
+    assert config.rates.rate("USD", date(2026, 11, 10)).rate == Decimal("0.1100")  # replaced row
+
+
+def test_errors_name_file_line_and_key(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    text = MINIMAL.replace("fee_percent: 9.5", "fee_percent: 150").replace(
+        "languages: [en, fr]", "languages: [english]"
+    )
+    found = problems_of(tmp_path, text, channel_types)
+    assert (
+        "syndicator.yaml:17: cooperatives[0].channels[0].pricing.fee_percent: Input should be "
+        "less than 100" in found
+    )
+    assert (
+        "syndicator.yaml:16: cooperatives[0].channels[0].languages: english: not language "
+        "codes; use codes like en, fr, ar" in found
+    )
+
+
+def test_unknown_keys_and_types_suggest_the_right_one(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    text = MINIMAL.replace("        pricing:", "        pricng:").replace(
+        "type: etsy", "type: etsi"
+    )
+    found = problems_of(tmp_path, text, channel_types)
+    assert any(
+        p.startswith(
+            "syndicator.yaml:17: cooperatives[0].channels[0].pricng: is not a known"
+            ' key; did you mean "pricing"?'
+        )
+        for p in found
+    ), found
+
+
+def test_an_unknown_channel_type(tmp_path: Path, channel_types: dict[str, ChannelType]) -> None:
+    found = problems_of(tmp_path, MINIMAL.replace("type: etsy", "type: etsi"), channel_types)
+    assert found == [
+        'syndicator.yaml:14: cooperatives[0].channels[0].type: "etsi" is not a channel '
+        'type; did you mean "etsy"? (known: amazon, anou, etsy)'
+    ]
+
+
+def test_connector_settings_and_credentials_are_checked(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    text = MINIMAL.replace("shop_id: 41000001", "shop: 41000001").replace(
+        "          shared_secret: {env: ETSY_SHARED_SECRET}\n", ""
+    )
+    found = problems_of(tmp_path, text, channel_types)
+    assert any("channels[0].settings.shop_id: Field required" in p for p in found), found
+    assert any("channels[0].settings.shop: Extra inputs are not permitted" in p for p in found)
+    assert any(
+        p.startswith(
+            "syndicator.yaml:20: cooperatives[0].channels[0].credentials: Etsy needs "
+            "credentials.shared_secret"
+        )
+        for p in found
+    ), found
+
+
+def test_a_secret_written_in_the_config_is_refused_and_never_echoed(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    secret = "Atzr|IwEBIKs3cr3tT0k3n-do-not-print"
+    text = MINIMAL.replace(
+        "refresh_token: {file: secrets/etsy-refresh}", f"refresh_token: '{secret}'"
+    )
+    found = problems_of(tmp_path, text, channel_types)
+    assert found == [
+        "syndicator.yaml:23: cooperatives[0].channels[0].credentials.refresh_token: "
+        "must be a reference, {env: VARIABLE} or {file: path}, not the secret itself"
+    ]
+    assert not any(secret in p for p in found)
+
+
+def test_secret_references_resolve_only_when_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETSY_KEYSTRING", "k3y")
+    assert SecretRef(env="ETSY_KEYSTRING").resolve(tmp_path).get_secret_value() == "k3y"
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "etsy").write_text("t0ken\n")
+    secret = SecretRef(file=Path("secrets/etsy")).resolve(tmp_path)
+    assert secret.get_secret_value() == "t0ken"
+    assert "t0ken" not in repr(secret) and "t0ken" not in str(secret)
+    monkeypatch.delenv("ETSY_KEYSTRING")
+    with pytest.raises(ValueError, match="ETSY_KEYSTRING is not set"):
+        SecretRef(env="ETSY_KEYSTRING").resolve(tmp_path)
+
+
+def test_a_channel_currency_without_a_rate(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    found = problems_of(tmp_path, MINIMAL.replace("currency: USD", "currency: GBP"), channel_types)
+    assert found == [
+        "syndicator.yaml:15: cooperatives[0].channels[0].currency: no exchange rate "
+        "MAD->GBP; add GBP to exchange_rates"
+    ]
+
+
+def test_a_rounding_rule_that_does_not_fit_the_currency(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    found = problems_of(
+        tmp_path, MINIMAL.replace("rounding: ends_99", "rounding: closest"), channel_types
+    )
+    assert len(found) == 1 and 'rounding "closest" is not known' in found[0]
+
+
+def test_duplicate_ids_and_keys(tmp_path: Path, channel_types: dict[str, ChannelType]) -> None:
+    text = MINIMAL + MINIMAL[MINIMAL.index("  - id: atlas-rugs") :]
+    found = problems_of(tmp_path, text, channel_types)
+    assert any("cooperative ids must be unique: atlas-rugs" in p for p in found)
+    text = MINIMAL.replace(
+        "        currency: USD\n", "        currency: USD\n        currency: EUR\n"
+    )
+    found = problems_of(tmp_path, text, channel_types)
+    assert 'syndicator.yaml:16: "currency" is written twice (lines 15 and 16); keep one' in found
+
+
+def test_durations(tmp_path: Path, channel_types: dict[str, ChannelType]) -> None:
+    text = MINIMAL.replace(
+        "        settings:",
+        "        schedule: {orders: 90s, reviews: 1d, readback: 1h30m}\n        settings:",
+    )
+    schedule = load_config(write_config(tmp_path, text), channel_types).cooperatives[0].channels[0]
+    assert (schedule.schedule.orders, schedule.schedule.reviews, schedule.schedule.readback) == (
+        90,
+        86400,
+        5400,
+    )
+    found = problems_of(tmp_path, text.replace("90s", "soon"), channel_types)
+    assert any("write a duration such as 90s, 5m, 2h or 1d" in p for p in found)
+
+
+def test_a_config_that_is_not_yaml_or_missing(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    with pytest.raises(Unreadable, match="does not exist"):
+        load_config(tmp_path / "none.yaml", channel_types)
+    with pytest.raises(Unreadable, match="cannot be read here"):
+        load_config(write_config(tmp_path, "cooperatives: [\n"), channel_types)
+    with pytest.raises(ConfigError, match="cooperatives: Field required"):
+        load_config(write_config(tmp_path, "store: {}\n"), channel_types)
