@@ -16,7 +16,7 @@ from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.planner import Action, PlannedOp, plan_channel
 from syndicator.pricing import ExchangeRate
 from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
-from syndicator.projection import Held, Projection, Projector
+from syndicator.projection import Disabled, Held, Projection, Projector, Unchanged
 from syndicator.stock import StockView, stock_views
 from syndicator.store import Store
 from syndicator.store.repo import ledger_sums, load_listings, load_stock_counts
@@ -156,7 +156,21 @@ def make_plan(
                         "newer row to exchange_rates"
                     )
                 projector = Projector(ch, config.channel_types[ch.type], rate)
-                results = [projector.project(u, cplan.stock[u.sku]) for u in units]
+                listings = load_listings(conn, coop.id, ch.id)
+                results: list[Projection | Held | Disabled | Unchanged] = []
+                for u in units:
+                    stock = cplan.stock[u.sku]
+                    key = projector.input_key(u, stock)
+                    state = listings.get(u.sku)
+                    if (
+                        key is not None
+                        and state is not None
+                        and state.listed
+                        and state.input_key == key
+                    ):
+                        results.append(Unchanged(u.sku, u.parent_sku))
+                    else:
+                        results.append(projector.project(u, stock, key))
                 for r in results:
                     if isinstance(r, Held):
                         notes = [f"not listed on {ch.id}: {r.reason}"]
@@ -167,6 +181,5 @@ def make_plan(
                     chplan.problems += [
                         Problem(catalog.display, r.line, n, r.sku, Severity.WARNING) for n in notes
                     ]
-                listings = load_listings(conn, coop.id, ch.id)
                 chplan.ops = plan_channel(coop.id, ch.id, results, held_reasons, listings)
     return report

@@ -11,14 +11,14 @@ that keeps its last good state because of a problem; ``unchanged`` when nothing 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from syndicator.money import Money
-from syndicator.projection import Disabled, Held, Projection
+from syndicator.projection import Disabled, Held, Projection, Unchanged
 from syndicator.store.repo import ListingState
 
-__all__ = ["Action", "PlannedOp", "plan_channel"]
+__all__ = ["Action", "PlannedOp", "confirmed_state", "plan_channel"]
 
 
 class Action(StrEnum):
@@ -120,7 +120,7 @@ def _diff(state: ListingState, p: Projection) -> tuple[Action, tuple[str, ...]]:
 def plan_channel(
     cooperative: str,
     channel: str,
-    results: Iterable[Projection | Held | Disabled],
+    results: Iterable[Projection | Held | Disabled | Unchanged],
     held: Mapping[str, str],
     listings: Mapping[str, ListingState],
 ) -> list[PlannedOp]:
@@ -134,7 +134,14 @@ def plan_channel(
     for r in results:
         seen.add(r.sku)
         state = listings.get(r.sku)
-        if isinstance(r, Held):
+        if isinstance(r, Unchanged):
+            previous = _op(cooperative, channel, r.sku, r.parent_sku, Action.UNCHANGED, state)
+            ops.append(
+                replace(
+                    previous, price=previous.previous_price, quantity=previous.previous_quantity
+                )
+            )
+        elif isinstance(r, Held):
             ops.append(
                 _op(cooperative, channel, r.sku, r.parent_sku, Action.HOLD, state, reason=r.reason)
             )
@@ -221,3 +228,27 @@ def plan_channel(
                 )
             )
     return ops
+
+
+def confirmed_state(op: PlannedOp, remote_id: str | None = None) -> ListingState | None:
+    """What the store records once the channel has confirmed ``op`` (None: nothing to record).
+
+    The one place that turns a done operation into the state later plans compare with.
+    """
+    if op.action is Action.DELIST:
+        return ListingState(op.sku, "delisted", op.parent_sku, remote_id)
+    p = op.projection
+    if p is None or op.action in (Action.HOLD, Action.UNCHANGED):
+        return None
+    return ListingState(
+        sku=op.sku,
+        status="active" if p.quantity > 0 else "inactive",
+        parent_sku=op.parent_sku,
+        remote_id=remote_id,
+        fingerprint=p.fingerprint,
+        price=p.price.amount,
+        currency=p.price.currency,
+        quantity=p.quantity,
+        language=p.language,
+        input_key=p.input_key,
+    )

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from syndicator import __version__
 from syndicator.catalog.model import Unit
 from syndicator.channels import ChannelType
 from syndicator.config import ChannelConfig
@@ -20,7 +21,7 @@ from syndicator.money import Money
 from syndicator.pricing import ExchangeRate, PriceQuote, PriceRule, quote, quote_fixed
 from syndicator.stock import StockView
 
-__all__ = ["Disabled", "Held", "Projection", "Projector"]
+__all__ = ["Disabled", "Held", "Projection", "Projector", "Unchanged"]
 
 FINGERPRINT_VERSION = "v1"
 
@@ -47,6 +48,7 @@ class Projection:
     fingerprint: str
     line: int
     warnings: tuple[str, ...] = ()
+    input_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,14 @@ class Held:
     parent_sku: str | None
     reason: str
     line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A unit worked out from the very inputs of its last confirmed listing: nothing to do."""
+
+    sku: str
+    parent_sku: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +95,20 @@ class Projector:
         self.rate = rate
         self.rule: PriceRule = channel.price_rule()
         self._quotes: dict[Decimal, PriceQuote] = {}
+        # Everything a projection depends on besides the unit and its stock.
+        parts = (__version__, FINGERPRINT_VERSION, channel_type.name, channel.model_dump_json())
+        self._seed = "|".join((*parts, str(rate.rate)))
+
+    def input_key(self, unit: Unit, stock: StockView) -> str | None:
+        """Identifies all a projection of ``unit`` is worked out from: its catalog rows as
+        written, its available stock, this channel's settings and rate, this version of
+        Syndicator. None when the catalog rows carry no digest."""
+        variant = unit.variant
+        if not unit.product.digest or (variant is not None and not variant.digest):
+            return None
+        own = variant.digest if variant else ""
+        text = f"{self._seed}|{unit.product.digest}|{own}|{stock.available}"
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def price(self, unit: Unit) -> PriceQuote:
         product_o, variant_o = unit.override(self.channel.id)
@@ -96,7 +120,9 @@ class Projector:
             cached = self._quotes[unit.price] = quote(unit.price, self.rule, self.rate)
         return cached
 
-    def project(self, unit: Unit, stock: StockView) -> Projection | Held | Disabled:
+    def project(
+        self, unit: Unit, stock: StockView, input_key: str | None = None
+    ) -> Projection | Held | Disabled:
         channel, ctype, product = self.channel, self.type, unit.product
         product_o, variant_o = unit.override(channel.id)
         enabled = variant_o.enabled if variant_o.enabled is not None else product_o.enabled
@@ -231,4 +257,5 @@ class Projector:
             fingerprint=fingerprint,
             line=unit.line,
             warnings=tuple(warnings),
+            input_key=input_key,
         )

@@ -7,10 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import WriteFile
 
 from syndicator.catalog import CatalogLimits, load_catalog
 from syndicator.problems import Unreadable
+from tests.conftest import WriteFile
 
 FRENCH_EXCEL = (
     "sku;title_ar;title_fr;title_en;description_fr;category;price;stock;images\r\n"

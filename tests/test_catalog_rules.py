@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import WriteFile
 
 from syndicator.catalog import Catalog, load_catalog
 from syndicator.problems import Problem, Severity
+from tests.conftest import WriteFile
 
 HEADER = "sku,parent_sku,title_fr,title_en,category,price,stock,images,option_size"
 
@@ -130,7 +130,7 @@ def test_missing_stock_says_what_to_write(write: WriteFile) -> None:
         ("-450", "price -450 must be more than 0"),
         (
             "12 dh",
-            'price "12 dh" is not a number (it is not a number); write only the amount in '
+            'price "12 dh" is not a number; write only the amount in '
             "dirhams, for example 450 or 1 250,50",
         ),
         ("12.345", "price 12.345 has more than 2 decimals"),

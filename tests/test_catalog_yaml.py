@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import WriteFile
 
 from syndicator.catalog import Catalog, load_catalog
 from syndicator.catalog.model import Dimensions
 from syndicator.problems import Severity, Unreadable
+from tests.conftest import WriteFile
 
 RUG = """
 cooperative: atlas-rugs
@@ -169,7 +169,7 @@ def test_a_yaml_file_of_the_wrong_shape_cannot_be_used(
 
 
 def test_an_alias_bomb_in_a_catalog_is_refused(write: WriteFile) -> None:
-    from test_yamlsafe import billion_laughs
+    from tests.test_yamlsafe import billion_laughs
 
     with pytest.raises(Unreadable, match="expand into more than"):
         yaml_catalog(write, billion_laughs() + "products: []\n")

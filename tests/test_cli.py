@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, WriteFile
 from typer.testing import CliRunner
 
 from syndicator.cli import app
+from tests.conftest import REPO, WriteFile
 
 runner = CliRunner()
 GOOD = "sku,title_fr,category,price,stock\nR-1,Tapis,rugs,450,1\n"

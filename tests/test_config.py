@@ -8,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from syndicator.channels import ChannelType
 from syndicator.config import ConfigError, SecretRef, load_config
 from syndicator.problems import Unreadable
+from tests.conftest import REPO
 
 MINIMAL = """
 store:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import REPO
-
 from syndicator.catalog import Catalog, load_catalog
+from tests.conftest import REPO
 
 DEMO = REPO / "config" / "catalogs"
 

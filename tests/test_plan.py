@@ -13,16 +13,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import JPEG
 
 from syndicator.channels import ChannelType
 from syndicator.config import Config, load_config
 from syndicator.plan import PlanReport, make_plan
-from syndicator.planner import Action, PlannedOp
+from syndicator.planner import Action, PlannedOp, confirmed_state
 from syndicator.stock import new_counts
-from syndicator.store import ListingState, Store
+from syndicator.store import Store
 from syndicator.store.repo import save_listings, save_stock_counts
 from syndicator.store.schema import stock_ledger
+from tests.conftest import JPEG
 
 TODAY = date(2026, 11, 25)
 CONFIG = """
@@ -115,26 +115,14 @@ class World:
                     new_counts(cplan.catalog.units(), {}, cplan.catalog.modified_at),
                 )
                 for chplan in cplan.channels:
-                    states = []
-                    for op in chplan.ops:
-                        p = op.projection
-                        if op.action is Action.DELIST:
-                            states.append(ListingState(op.sku, "delisted", op.parent_sku))
-                        elif p is not None and op.action is not Action.UNCHANGED:
-                            states.append(
-                                ListingState(
-                                    op.sku,
-                                    "active",
-                                    op.parent_sku,
-                                    f"R-{op.sku}",
-                                    p.fingerprint,
-                                    p.price.amount,
-                                    p.price.currency,
-                                    p.quantity,
-                                    p.language,
-                                )
-                            )
-                    save_listings(conn, cplan.cooperative.id, chplan.channel.id, states, now)
+                    states = [confirmed_state(op, f"R-{op.sku}") for op in chplan.ops]
+                    save_listings(
+                        conn,
+                        cplan.cooperative.id,
+                        chplan.channel.id,
+                        [s for s in states if s is not None],
+                        now,
+                    )
 
     def sell(
         self,
@@ -213,7 +201,40 @@ def test_prices_languages_and_quantities_per_channel(world: World) -> None:
 
 def test_once_confirmed_nothing_changes_and_no_call_is_planned(world: World) -> None:
     world.confirm()
-    assert {op.action for op in world.plan().ops()} == {Action.UNCHANGED}
+    ops = list(world.plan().ops())
+    assert {op.action for op in ops} == {Action.UNCHANGED}
+    # Worked out from the same inputs as last time: not even projected again.
+    assert all(op.projection is None for op in ops if op.previous_price is not None)
+    unchanged = world.ops()[("amazon", "RUG-1")]
+    assert (str(unchanged.price), unchanged.quantity) == ("572.99 USD", 1)
+
+
+def test_what_changed_since_the_last_confirmation_is_worked_out_again(world: World) -> None:
+    world.confirm()
+    world.sell("RUG-2", 1)
+    ops = world.ops()
+    assert ops[("etsy", "RUG-2")].action is Action.RESTOCK
+    assert ops[("etsy", "RUG-2")].projection is not None
+    assert ops[("etsy", "RUG-1")].projection is None
+
+
+def test_a_change_of_channel_settings_or_rate_reprices_every_sku(
+    world: World, channel_types: dict[str, ChannelType]
+) -> None:
+    world.confirm()
+    config_path = world.folder / "syndicator.yaml"
+    text = config_path.read_text()
+    config_path.write_text(
+        text.replace(
+            "{fee_percent: 15, rounding: ends_99}", "{fee_percent: 16, rounding: ends_99}"
+        ).replace("EUR: 0.0934", "EUR: 0.0950")
+    )
+    world.config = load_config(config_path, channel_types)
+    ops = world.ops()
+    listed = {k: op for k, op in ops.items() if op.previous_price is not None}
+    assert {op.action for (ch, _), op in listed.items() if ch == "amazon"} == {Action.REPRICE}
+    assert {op.action for (ch, _), op in listed.items() if ch == "etsy"} == {Action.REPRICE}
+    assert {op.action for (ch, _), op in listed.items() if ch == "anou"} == {Action.UNCHANGED}
 
 
 def test_each_kind_of_edit_gives_its_action(world: World) -> None:

@@ -1,25 +1,26 @@
 """The catalog rules, written once for both formats.
 
 The CSV and YAML readers turn their file into :class:`Row` objects (one per product or
-variant, each value with its line) and this module applies every rule to them: required
-fields, numbers, SKUs, images, variants, per-channel overrides. Each problem becomes a
-:class:`~syndicator.problems.Problem` naming file, line and SKU; a row with an error is left
-out and its SKU is *held* (it keeps its last good state on the channels).
+variant: each field's value as written, with its line) and this module applies every rule
+to them. Each field has one parser in a table (:data:`_PARSERS`); a parser returns the value
+or raises :class:`Invalid` with the message a member reads. Rules that look at several
+fields or rows (required fields, duplicate SKUs, variants and their product) come after.
+Every problem becomes a :class:`~syndicator.problems.Problem` naming file, line and SKU; a
+row with an error is left out and its SKU is *held* (it keeps its last good state).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from typing import Any
 
 from syndicator.catalog.model import ChannelOverride, Dimensions, Product, Variant
-from syndicator.languages import is_language
 from syndicator.numbers import NumberError, parse_bool, parse_count, parse_decimal
 from syndicator.problems import Problem, Severity, did_you_mean
 
@@ -27,7 +28,6 @@ __all__ = [
     "BASE_FIELDS",
     "OVERRIDE_FIELDS",
     "CatalogBuilder",
-    "Cell",
     "Row",
     "normalize_text",
     "unknown_channel_message",
@@ -54,20 +54,22 @@ BASE_FIELDS = (
     "artisan",
 )
 TEXT_FIELDS = ("title", "description")
-LIST_FIELDS = frozenset({"materials", "tags", "images"})
 OVERRIDE_FIELDS = ("enabled", "price", "category", "tags", "stock_buffer")
 VARIANT_OVERRIDE_FIELDS = frozenset({"enabled", "price", "stock_buffer"})
-# A variant has its own sku, options, price, stock, images, weight and size; it shares these:
-SHARED_FIELDS = (
-    "category",
-    "materials",
-    "tags",
-    "who_made",
-    "when_made",
-    "made_to_order_days",
-    "hs_code",
-    "region",
-    "artisan",
+# A variant has its own sku, options, price, stock, images, weight and size; it shares these
+# with its product (and titles and descriptions):
+SHARED_FIELDS = frozenset(
+    {
+        "category",
+        "materials",
+        "tags",
+        "who_made",
+        "when_made",
+        "made_to_order_days",
+        "hs_code",
+        "region",
+        "artisan",
+    }
 )
 WHO_MADE = ("collective", "i_did", "someone_else")
 WHEN_MADE_PERIODS = (
@@ -96,14 +98,10 @@ MAX_SKU = 40
 _SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*\Z")
 _HS_CODE = re.compile(r"\d{4}(?:[. ]?\d{2}){0,3}\Z")
 _YEAR = re.compile(r"\d{4}\Z")
+_PRICE_HINT = "write only the amount in dirhams, for example 450 or 1 250,50"
+_STOCK_HINT = "write how many pieces you have, for example 1 (0 if none is left)"
 
-
-@dataclass(slots=True)
-class Cell:
-    """One value as written, with its line. Lists come from YAML; CSV lists are ``a | b``."""
-
-    value: str | list[str]
-    line: int
+Raw = str | list[str]
 
 
 @dataclass(slots=True)
@@ -111,15 +109,22 @@ class Row:
     """A product or a variant as read from the file, before any rule is applied.
 
     ``fields`` keys: the names in :data:`BASE_FIELDS`, ``title:<lang>``,
-    ``description:<lang>`` and ``option:<name>``. ``overrides`` maps a channel id to the
-    same kind of keys (``price``, ``title:en`` ...). ``problems`` are what the reader
-    already found wrong in this row; an error among them leaves the row out.
+    ``description:<lang>`` and ``option:<name>``; values as written (YAML lists stay lists).
+    ``overrides`` maps a channel id to the same kind of keys (``price``, ``title:en`` ...).
+    ``lines`` gives the line of a key (``"price"``, ``"etsy/price"``) where it differs from
+    the row's (YAML); ``problems`` are what the reader already found wrong in this row;
+    ``digest`` identifies the row as written, so that a plan can tell it has not changed.
     """
 
     line: int
-    fields: dict[str, Cell] = field(default_factory=dict)
-    overrides: dict[str, dict[str, Cell]] = field(default_factory=dict)
+    fields: dict[str, Raw] = field(default_factory=dict)
+    overrides: dict[str, dict[str, Raw]] = field(default_factory=dict)
+    lines: dict[str, int] | None = None
     problems: list[Problem] = field(default_factory=list)
+    digest: str = ""
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line) if self.lines else self.line
 
 
 def normalize_text(text: str) -> str:
@@ -136,102 +141,163 @@ def unknown_channel_message(name: str, channels: Iterable[str]) -> str:
     return f'"{name}" is not one of this cooperative\'s shops ({listed}){did_you_mean(name, known)}'
 
 
-class _Reject(Exception):
-    """Raised inside a row's rules to stop reading that row; the problem is already noted."""
+# ------------------------------------------------------------------------------ field parsers
+class Invalid(ValueError):
+    """A value that breaks a rule; the message says what is wrong and what to write."""
 
 
-@dataclass(slots=True)
-class _RowReader:
-    """Reads the values of one row and notes its problems against its SKU."""
+Parser = Callable[[Raw, str], Any]
 
-    builder: CatalogBuilder
-    row: Row
-    sku: str | None = None
-    ok: bool = True
 
-    def note(self, line: int, message: str, severity: Severity = Severity.ERROR) -> None:
-        self.builder.problems.append(Problem(self.builder.file, line, message, self.sku, severity))
-        if severity is Severity.ERROR:
-            self.ok = False
+def _why(exc: NumberError) -> str:
+    """The reason a number was refused, unless it only repeats "not a number"."""
+    reason = str(exc)
+    return "" if reason == "it is not a number" else f" ({reason})"
 
-    def cell(self, key: str) -> Cell | None:
-        return self.row.fields.get(key)
 
-    def text(self, key: str, cell: Cell | None = None) -> str | None:
-        cell = cell or self.row.fields.get(key)
-        if cell is None:
+def _one(raw: Raw, label: str) -> str | None:
+    if type(raw) is not str:
+        raise Invalid(f"{label} must be one value, not a list")
+    if raw.isascii() and "\r" not in raw:  # the common case, without a call
+        return raw.strip() or None
+    return normalize_text(raw) or None
+
+
+def _items(raw: Raw, label: str) -> tuple[str, ...] | None:
+    if type(raw) is str and "|" not in raw:
+        one = _one(raw, label)
+        return (one,) if one else None
+    parts = raw if isinstance(raw, list) else raw.split("|")
+    items = tuple(t for t in (normalize_text(p) for p in parts) if t)
+    return items or None
+
+
+def _number(hint: str, places: int | None = None) -> Parser:
+    """A parser for a positive decimal, with its hint and at most ``places`` decimals."""
+
+    def parse(raw: Raw, label: str) -> Decimal | None:
+        text = _one(raw, label)
+        if text is None:
             return None
-        if isinstance(cell.value, list):
-            self.note(cell.line, f"{_label(key)} must be one value, not a list")
-            return None
-        value = normalize_text(cell.value)
-        return value or None
-
-    def items(self, key: str, cell: Cell | None = None) -> tuple[str, ...]:
-        cell = cell or self.row.fields.get(key)
-        if cell is None:
-            return ()
-        raw = cell.value if isinstance(cell.value, list) else cell.value.split("|")
-        return tuple(t for t in (normalize_text(v) for v in raw) if t)
-
-    def number(
-        self,
-        key: str,
-        cell: Cell | None = None,
-        *,
-        hint: str,
-        places: int | None = None,
-        what: str | None = None,
-    ) -> Decimal | None:
-        """A positive decimal, or None when empty; notes a problem when it is not one."""
-        cell = cell or self.row.fields.get(key)
-        raw = self.text(key, cell)
-        if raw is None or cell is None:
-            return None
-        name = what or _label(key)
         try:
-            value = parse_decimal(raw)
+            value = parse_decimal(text)
         except NumberError as exc:
-            self.note(cell.line, f'{name} "{raw}" is not a number ({exc}); {hint}')
-            return None
+            raise Invalid(f'{label} "{text}" is not a number{_why(exc)}; {hint}') from None
         if value <= 0:
-            self.note(cell.line, f"{name} {raw} must be more than 0; {hint}")
-            return None
+            raise Invalid(f"{label} {text} must be more than 0; {hint}")
         if places is not None and -value.as_tuple().exponent > places:  # type: ignore[operator]
-            self.note(cell.line, f"{name} {raw} has more than {places} decimals; {hint}")
-            return None
+            raise Invalid(f"{label} {text} has more than {places} decimals; {hint}")
         return value
 
-    def count(
-        self, key: str, cell: Cell | None = None, *, hint: str, what: str | None = None
-    ) -> int | None:
-        """A whole number of 0 or more, or None when empty."""
-        cell = cell or self.row.fields.get(key)
-        raw = self.text(key, cell)
-        if raw is None or cell is None:
+    return parse
+
+
+def _count(hint: str, low: int = 0, high: int | None = None) -> Parser:
+    """A parser for a whole number of at least ``low`` (and at most ``high``)."""
+
+    def parse(raw: Raw, label: str) -> int | None:
+        text = _one(raw, label)
+        if text is None:
             return None
-        name = what or _label(key)
         try:
-            value = parse_count(raw)
+            value = parse_count(text)
         except NumberError as exc:
             if str(exc) == "it is not a whole number":
-                self.note(cell.line, f"{name} {raw} is not a whole number; {hint}")
-            else:
-                self.note(cell.line, f'{name} "{raw}" is not a number ({exc}); {hint}')
-            return None
-        if value < 0:
-            self.note(cell.line, f"{name} {raw} is below zero; {hint}")
-            return None
+                raise Invalid(f"{label} {text} is not a whole number; {hint}") from None
+            raise Invalid(f'{label} "{text}" is not a number{_why(exc)}; {hint}') from None
+        if value < 0 and low == 0:
+            raise Invalid(f"{label} {text} is below zero; {hint}")
+        if value < low or (high is not None and value > high):
+            raise Invalid(f"{label} {value} must be between {low} and {high}")
         return value
 
-    def langs(self, prefix: str, source: Mapping[str, Cell]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for key, cell in source.items():
-            if key.startswith(prefix):
-                value = self.text(key, cell)
-                if value:
-                    out[key[len(prefix) :]] = value
-        return out
+    return parse
+
+
+def _sku(raw: Raw, label: str) -> str | None:
+    text = _one(raw, label)
+    if text is None:
+        return None
+    if len(text) > MAX_SKU:
+        raise Invalid(f'SKU "{text}" is longer than {MAX_SKU} characters; shorten it')
+    if not _SKU.match(text):
+        raise Invalid(
+            f'SKU "{text}" has spaces or signs that shops refuse; use only letters, digits '
+            "and - _ . /"
+        )
+    return text
+
+
+def _who_made(raw: Raw, label: str) -> str | None:
+    text = _one(raw, label)
+    if text is None or text.lower() in WHO_MADE:
+        return text.lower() if text else None
+    raise Invalid(
+        f'{label} "{text}" must be one of {", ".join(WHO_MADE)}'
+        f"{did_you_mean(text.lower(), WHO_MADE)}"
+    )
+
+
+def _when_made(raw: Raw, label: str) -> str | None:
+    text = _one(raw, label)
+    if text is None:
+        return None
+    low = text.lower()
+    if low in WHEN_MADE_PERIODS:
+        return low
+    if _YEAR.match(low) and 1000 <= int(low) <= datetime.now(UTC).year:
+        return low
+    raise Invalid(
+        f'{label} "{text}" must be made_to_order, a year such as 2024, or a period such as '
+        f"2020_2026 or 1990s{did_you_mean(low, WHEN_MADE_PERIODS)}"
+    )
+
+
+def _hs_code(raw: Raw, label: str) -> str | None:
+    text = _one(raw, label)
+    if text is not None and not _HS_CODE.match(text):
+        raise Invalid(
+            f'{label} "{text}" is not a customs code; write 4 to 10 digits, for example 5701.10'
+        )
+    return text
+
+
+def _enabled(raw: Raw, label: str) -> bool | None:
+    text = _one(raw, label)
+    if text is None:
+        return None
+    try:
+        return parse_bool(text)
+    except NumberError as exc:
+        raise Invalid(f'{label} "{text}" is not yes or no; {exc}') from None
+
+
+_CM = "write centimetres, for example 160"
+_PARSERS: dict[str, Parser] = {
+    "sku": _sku,
+    "parent_sku": _one,
+    "category": _one,
+    "materials": _items,
+    "tags": _items,
+    "price": _number(_PRICE_HINT, places=2),
+    "stock": _count(_STOCK_HINT),
+    "who_made": _who_made,
+    "when_made": _when_made,
+    "made_to_order_days": _count("write the number of days it takes, for example 21", 1, 365),
+    "weight_kg": _number("write the weight in kilograms, for example 2,5"),
+    "length_cm": _number(_CM),
+    "width_cm": _number(_CM),
+    "height_cm": _number(_CM),
+    "hs_code": _hs_code,
+    "region": _one,
+    "artisan": _one,
+}
+_OVERRIDE_PARSERS: dict[str, Parser] = {
+    "enabled": _enabled,
+    "category": _one,
+    "tags": _items,
+    "stock_buffer": _count("write how many pieces to hold back, for example 1"),
+}
 
 
 def _label(key: str) -> str:
@@ -239,15 +305,44 @@ def _label(key: str) -> str:
     return key.replace(":", "_")
 
 
-_PRICE_HINT = "write only the amount in dirhams, for example 450 or 1 250,50"
-_STOCK_HINT = "write how many pieces you have, for example 1 (0 if none is left)"
+# ------------------------------------------------------------------------------ the builder
+@dataclass(slots=True)
+class _Read:
+    """One row after its fields were parsed: values, and what went wrong where.
+
+    ``texts`` holds the grouped fields: ``title`` and ``description`` by language, ``option``
+    by name. ``bad`` names the fields (or groups) whose value broke a rule, already reported.
+    """
+
+    row: Row
+    sku: str | None
+    values: dict[str, Any]
+    texts: dict[str, dict[str, str]]
+    overrides: dict[str, dict[str, Any]]
+    bad: set[str]
+    ok: bool = True
+
+
+# How one key of a row is read: its group (title, description, option) or None, the name in
+# that group (or the key), its parser (None: read apart), and its name in messages.
+_KeyPlan = tuple[str | None, str, Parser | None, str]
+
+
+def _plan_key(key: str) -> _KeyPlan:
+    head, sep, name = key.partition(":")
+    if sep:
+        return head, name, _one, _label(key)
+    if key in ("sku", "images"):
+        return None, key, None, key
+    return None, key, _PARSERS.get(key, _one), key
 
 
 class CatalogBuilder:
     """Applies the catalog rules to the rows of one file.
 
     ``channels`` are the shop ids this cooperative has (overrides for any other are refused);
-    ``root`` is the catalog's folder, which local images must stay inside.
+    ``root`` is the catalog's folder, which local images must stay inside; ``absent`` the
+    required CSV columns that are missing (reported once by the reader, not per row).
     """
 
     def __init__(
@@ -256,180 +351,202 @@ class CatalogBuilder:
         self.file = file
         self.root = root.resolve()
         self.channels = frozenset(channels)
-        self.absent = frozenset(absent)  # required CSV columns missing (reported once)
+        self.absent = frozenset(absent)
         self.problems: list[Problem] = []
         self._image_checked: dict[str, str | None] = {}
+        self._override_price: dict[str, Parser] = {}
+        self._plans: dict[str, _KeyPlan] = {}
+
+    def note(self, r: _Read, line: int, message: str, severity: Severity = Severity.ERROR) -> None:
+        self.problems.append(Problem(self.file, line, message, r.sku, severity))
+        if severity is Severity.ERROR:
+            r.ok = False
+
+    # ---------------------------------------------------------------- reading one row
+    def _read(self, row: Row) -> _Read:
+        r = _Read(row, None, {}, {}, {}, set())
+        start = len(self.problems)
+        raw_sku = row.fields.get("sku")
+        try:
+            r.sku = _sku(raw_sku, "sku") if raw_sku is not None else None
+        except Invalid as exc:
+            self.note(r, row.line_of("sku"), str(exc))
+            r.bad.add("sku")
+        if r.sku is None and "sku" not in r.bad:
+            if not row.fields and row.problems:
+                r.ok = False  # not a product at all: the reader said why
+            else:
+                self.note(
+                    r,
+                    row.line,
+                    "the SKU is missing; give every product and variant its own reference, "
+                    "for example ATL-001",
+                )
+        # What the reader found comes first, now that the row's SKU is known.
+        self.problems[start:start] = [
+            Problem(p.file, p.line, p.message, r.sku, p.severity) for p in row.problems
+        ]
+        if any(p.severity is Severity.ERROR for p in row.problems):
+            r.ok = False
+        values, texts, plans = r.values, r.texts, self._plans
+        for key, raw in row.fields.items():
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = _plan_key(key)
+            group, name, parser, label = plan
+            if parser is None:
+                if key == "images":
+                    images = self._images(r, raw)
+                    if images:
+                        values[key] = images
+                continue
+            try:
+                value = parser(raw, label)
+            except Invalid as exc:
+                self.note(r, row.line_of(key), str(exc))
+                r.bad.add(group or key)
+                continue
+            if value is None:
+                continue
+            if group is None:
+                values[key] = value
+            elif group in texts:
+                texts[group][name] = value
+            else:
+                texts[group] = {name: value}
+        for channel, cells in row.overrides.items():
+            r.overrides[channel] = self._read_override(r, channel, cells)
+        return r
+
+    def _read_override(self, r: _Read, channel: str, cells: dict[str, Raw]) -> dict[str, Any]:
+        row = r.row
+        if channel not in self.channels:
+            lines = [row.line_of(f"{channel}/{k}") for k in cells] or [row.line_of(channel)]
+            self.note(r, min(lines), unknown_channel_message(channel, self.channels))
+            return {}
+        out: dict[str, Any] = {}
+        for key, raw in cells.items():
+            parser = _OVERRIDE_PARSERS.get(key, _one)
+            if key == "price":
+                parser = self._override_price.get(channel) or self._override_price.setdefault(
+                    channel,
+                    _number(f"write the price in {channel}'s currency, for example 49,90", 4),
+                )
+            try:
+                value = parser(raw, f"{channel} {_label(key)}")
+            except Invalid as exc:
+                self.note(r, row.line_of(f"{channel}/{key}"), str(exc))
+                continue
+            if value is not None:
+                out[key] = value
+        return out
 
     # ---------------------------------------------------------------- the whole file
     def build(self, rows: list[Row]) -> tuple[list[Product], dict[str, int]]:
         """Products in file order, and the held SKUs (SKU -> line) that were left out."""
-        held: dict[str, int] = {}
-        readers: list[_RowReader] = []
+        reads = [self._read(row) for row in rows]
         first_line: dict[str, int] = {}
         duplicated: set[str] = set()
-        for row in rows:
-            reader = _RowReader(self, row)
-            start = len(self.problems)
-            reader.sku = self._sku(reader)
-            # What the reader found comes first, now that the row's SKU is known.
-            self.problems[start:start] = [
-                Problem(p.file, p.line, p.message, reader.sku, p.severity) for p in row.problems
-            ]
-            if any(p.severity is Severity.ERROR for p in row.problems):
-                reader.ok = False
-            readers.append(reader)
-            if reader.sku is None:
+        for r in reads:
+            if r.sku is None:
                 continue
-            if reader.sku in first_line:
-                duplicated.add(reader.sku)
-                reader.note(
-                    row.line,
-                    f"SKU {reader.sku} is also used on line {first_line[reader.sku]}; each "
-                    "product and variant needs its own SKU (both rows are left out until "
-                    "this is fixed)",
+            if r.sku in first_line:
+                duplicated.add(r.sku)
+                self.note(
+                    r,
+                    r.row.line,
+                    f"SKU {r.sku} is also used on line {first_line[r.sku]}; each product and "
+                    "variant needs its own SKU (both rows are left out until this is fixed)",
                 )
             else:
-                first_line[reader.sku] = row.line
+                first_line[r.sku] = r.row.line
 
-        parents: dict[str, _RowReader] = {}
-        variants: dict[str, list[_RowReader]] = {}
-        order: list[_RowReader] = []
-        for reader in readers:
-            if reader.sku in duplicated:
-                reader.ok = False
-            parent = reader.text("parent_sku")
+        parents: dict[str, _Read] = {}
+        children: dict[str, list[_Read]] = {}
+        order: list[_Read] = []
+        for r in reads:
+            if r.sku in duplicated:
+                r.ok = False
+            parent = r.values.get("parent_sku")
             if parent is None:
-                order.append(reader)
-                if reader.sku is not None and reader.sku not in duplicated:
-                    parents[reader.sku] = reader
+                order.append(r)
+                if r.sku is not None and r.sku not in duplicated:
+                    parents[r.sku] = r
             else:
-                variants.setdefault(parent, []).append(reader)
-
-        for parent_sku, children in variants.items():
-            if parent_sku not in parents:
-                is_variant = any(c.sku == parent_sku for group in variants.values() for c in group)
-                for child in children:
-                    cell = child.cell("parent_sku")
-                    line = cell.line if cell else child.row.line
-                    if parent_sku in duplicated:
-                        message = (
-                            f'parent_sku "{parent_sku}" is used by several rows; fix '
-                            "the duplicate SKU first"
-                        )
-                    elif is_variant:
-                        message = (
-                            f'parent_sku "{parent_sku}" is a variant itself; point to '
-                            "the SKU of its product"
-                        )
-                    else:
-                        message = (
-                            f'parent_sku "{parent_sku}" is not a product in this file; '
-                            "check the spelling or add the product's row"
-                        )
-                    child.note(line, message)
+                children.setdefault(parent, []).append(r)
+        variant_skus = {c.sku for group in children.values() for c in group}
+        for parent_sku, group in children.items():
+            if parent_sku in parents:
+                continue
+            for child in group:
+                if parent_sku in duplicated:
+                    message = (
+                        f'parent_sku "{parent_sku}" is used by several rows; fix the duplicate '
+                        "SKU first"
+                    )
+                elif parent_sku in variant_skus:
+                    message = (
+                        f'parent_sku "{parent_sku}" is a variant itself; point to the SKU of '
+                        "its product"
+                    )
+                else:
+                    message = (
+                        f'parent_sku "{parent_sku}" is not a product in this file; check the '
+                        "spelling or add the product's row"
+                    )
+                self.note(child, child.row.line_of("parent_sku"), message)
 
         products: list[Product] = []
-        for reader in order:
-            product = self._product(reader, variants.get(reader.sku or "", []))
+        held: dict[str, int] = {}
+        for r in order:
+            group = children.get(r.sku or "", [])
+            product = self._product(r, group)
             if product is not None:
                 products.append(product)
+                kept = {v.sku for v in product.variants}
+                held.update((c.sku, c.row.line) for c in group if c.sku and c.sku not in kept)
             else:
-                if reader.sku is not None:
-                    held.setdefault(reader.sku, reader.row.line)
-                for child in variants.get(reader.sku or "", []):
-                    if child.sku is not None:
-                        held.setdefault(child.sku, child.row.line)
-        for parent_sku, children in variants.items():
+                if r.sku is not None:
+                    held.setdefault(r.sku, r.row.line)
+                held.update((c.sku, c.row.line) for c in group if c.sku and c.sku not in held)
+        for parent_sku, group in children.items():
             if parent_sku not in parents:
-                for child in children:
-                    if child.sku is not None:
-                        held.setdefault(child.sku, child.row.line)
-        for product in products:
-            for reader in variants.get(product.sku, []):
-                if reader.sku is not None and all(v.sku != reader.sku for v in product.variants):
-                    held.setdefault(reader.sku, reader.row.line)
+                held.update((c.sku, c.row.line) for c in group if c.sku and c.sku not in held)
         for sku in duplicated:
             held.setdefault(sku, first_line[sku])
         return products, held
 
     # ---------------------------------------------------------------- one product
-    def _sku(self, r: _RowReader) -> str | None:
-        cell = r.cell("sku")
-        raw = r.text("sku", cell) if cell else None
-        if raw is None and not r.row.fields and r.row.problems:
-            return None  # not a product at all: the reader said why
-        if raw is None:
-            r.note(
-                r.row.line,
-                "the SKU is missing; give every product and variant its own reference, "
-                "for example ATL-001",
-            )
-            return None
-        if len(raw) > MAX_SKU:
-            r.note(
-                cell.line if cell else r.row.line,
-                f'SKU "{raw}" is longer than {MAX_SKU} characters; shorten it',
-            )
-            return None
-        if not _SKU.match(raw):
-            r.note(
-                cell.line if cell else r.row.line,
-                f'SKU "{raw}" has spaces or signs that shops refuse; use only letters, '
-                "digits and - _ . /",
-            )
-            return None
-        return raw
-
-    def _product(self, r: _RowReader, children: list[_RowReader]) -> Product | None:
-        row = r.row
-        title = r.langs("title:", row.fields)
-        if not title:
-            r.note(
+    def _product(self, r: _Read, group: list[_Read]) -> Product | None:
+        row, values = r.row, r.values
+        title = r.texts.get("title", {})
+        if not title and "title" not in r.bad:
+            self.note(
+                r,
                 row.line,
                 "no title in any language; fill at least one of title_ar, title_fr, title_en",
             )
-        category = r.text("category")
-        if category is None:
-            r.note(row.line, "category is missing; write the kind of product, for example rugs")
-        price = r.number("price", hint=_PRICE_HINT, places=2)
-        stock_cell = r.cell("stock")
-        stock = r.count("stock", hint=_STOCK_HINT)
-        who_made = self._choice(r, "who_made", WHO_MADE)
-        when_made = self._when_made(r)
-        days = r.count(
-            "made_to_order_days", hint="write the number of days it takes, for example 21"
-        )
-        if days is not None and not 1 <= days <= 365:
-            r.note(
-                r.cell("made_to_order_days").line,  # type: ignore[union-attr]
-                f"made_to_order_days {days} must be between 1 and 365",
+        if "category" not in values and "category" not in r.bad:
+            self.note(
+                r, row.line, "category is missing; write the kind of product, for example rugs"
             )
-        hs_code = r.text("hs_code")
-        if hs_code is not None and not _HS_CODE.match(hs_code):
-            r.note(
-                r.cell("hs_code").line,  # type: ignore[union-attr]
-                f'hs_code "{hs_code}" is not a customs code; write 4 to 10 digits, '
-                "for example 5701.10",
-            )
-        images = self._images(r)
-        weight, dims = self._size(r)
-        channels = self._overrides(r, variant=False)
-
-        built: list[Variant] = []
-        if children:
-            if stock_cell is not None and stock is not None:
-                r.note(
-                    stock_cell.line,
+        price: Decimal | None = values.get("price")
+        variants: list[Variant] = []
+        if group:
+            if "stock" in values:
+                self.note(
+                    r,
+                    row.line_of("stock"),
                     "stock is ignored on a product with variants: the stock of each variant counts",
                     Severity.WARNING,
                 )
-            for child in children:
+            for child in group:
                 variant = self._variant(child, r)
                 if variant is not None:
-                    built.append(variant)
-            built = self._check_options(r, built)
-            if price is None and any(v.price is None for v in built):
-                for v in built:
+                    variants.append(variant)
+            variants = self._check_options(r, variants)
+            if price is None and any(v.price is None for v in variants):
+                for v in variants:
                     if v.price is None and "price" not in self.absent:
                         self.problems.append(
                             Problem(
@@ -439,93 +556,90 @@ class CatalogBuilder:
                                 v.sku,
                             )
                         )
-                built = [v for v in built if v.price is not None]
-            if not built:
+                variants = [v for v in variants if v.price is not None]
+            if not variants:
                 r.ok = False  # nothing left to sell; each variant's problem is reported
         else:
-            if price is None and r.cell("price") is None:
+            if price is None and "price" not in r.bad:
                 self._missing(r, "price", f"price is missing; {_PRICE_HINT}")
-            if stock is None and stock_cell is None:
+            if "stock" not in values and "stock" not in r.bad:
                 self._missing(r, "stock", f"stock is missing; {_STOCK_HINT}")
 
-        if not r.ok or r.sku is None or category is None:
+        if not r.ok or r.sku is None:
             return None
         return Product(
             sku=r.sku,
             line=row.line,
             title=title,
-            category=category,
-            description=r.langs("description:", row.fields),
-            materials=r.items("materials"),
-            tags=r.items("tags"),
+            category=values["category"],
+            description=r.texts.get("description", {}),
+            materials=values.get("materials", ()),
+            tags=values.get("tags", ()),
             price=price,
-            stock=None if children else stock,
-            images=images,
-            who_made=who_made,
-            when_made=when_made,
-            made_to_order_days=days,
-            weight_kg=weight,
-            dimensions_cm=dims,
-            hs_code=hs_code,
-            region=r.text("region"),
-            artisan=r.text("artisan"),
-            variants=tuple(built),
-            channels=channels,
+            stock=None if group else values["stock"],
+            images=values.get("images", ()),
+            who_made=values.get("who_made"),
+            when_made=values.get("when_made"),
+            made_to_order_days=values.get("made_to_order_days"),
+            weight_kg=values.get("weight_kg"),
+            dimensions_cm=_dimensions(values),
+            hs_code=values.get("hs_code"),
+            region=values.get("region"),
+            artisan=values.get("artisan"),
+            variants=tuple(variants),
+            channels=_overrides(r.overrides),
+            digest=row.digest,
         )
 
-    def _variant(self, r: _RowReader, parent: _RowReader) -> Variant | None:
-        if not r.ok:
-            return None
-        row = r.row
-        options: dict[str, str] = {}
-        for key, cell in row.fields.items():
-            if key.startswith("option:"):
-                value = r.text(key, cell)
-                if value:
-                    options[key[7:]] = value
-        if not options:
-            r.note(row.line, "a variant needs at least one option, for example option_size")
-        price = r.number("price", hint=_PRICE_HINT, places=2)
-        stock = r.count("stock", hint=_STOCK_HINT)
-        if stock is None and r.cell("stock") is None:
+    def _variant(self, r: _Read, parent: _Read) -> Variant | None:
+        row, values = r.row, r.values
+        options = r.texts.get("option", {})
+        if not options and "option" not in r.bad:
+            self.note(r, row.line, "a variant needs at least one option, for example option_size")
+        if "stock" not in values and "stock" not in r.bad:
             self._missing(r, "stock", f"stock is missing; {_STOCK_HINT}")
-        images = self._images(r)
-        weight, dims = self._size(r)
-        channels = self._overrides(r, variant=True)
-        for key, cell in row.fields.items():
-            if key in SHARED_FIELDS or key.startswith(("title:", "description:")):
-                mine = r.items(key, cell) if key in LIST_FIELDS else r.text(key, cell)
-                theirs_cell = parent.cell(key)
-                theirs: object = None
-                if theirs_cell is not None:
-                    theirs = (
-                        parent.items(key, theirs_cell)
-                        if key in LIST_FIELDS
-                        else parent.text(key, theirs_cell)
-                    )
-                if mine and mine != theirs:
-                    r.note(
-                        cell.line,
-                        f"{_label(key)} on a variant differs from its product {parent.sku} "
-                        f"(line {parent.row.line}), whose value is used; change it on the "
-                        "product",
-                        Severity.WARNING,
-                    )
-        if not r.ok or r.sku is None or stock is None:
+        for channel, cells in r.overrides.items():
+            for key in sorted(k for k in cells if k not in VARIANT_OVERRIDE_FIELDS):
+                self.note(
+                    r,
+                    row.line_of(f"{channel}/{key}"),
+                    f"a variant can change only enabled, price and stock_buffer for a shop; set "
+                    f"{channel} {_label(key)} on its product",
+                )
+        differing = [
+            k for k, v in values.items() if k in SHARED_FIELDS and v != parent.values.get(k)
+        ]
+        for group in ("title", "description"):
+            theirs = parent.texts.get(group, {})
+            differing += [
+                f"{group}:{lang}"
+                for lang, text in r.texts.get(group, {}).items()
+                if text != theirs.get(lang)
+            ]
+        for key in differing:
+            self.note(
+                r,
+                row.line_of(key),
+                f"{_label(key)} on a variant differs from its product {parent.sku} "
+                f"(line {parent.row.line}), whose value is used; change it on the product",
+                Severity.WARNING,
+            )
+        if not r.ok or r.sku is None:
             return None
         return Variant(
             sku=r.sku,
             line=row.line,
             options=options,
-            stock=stock,
-            price=price,
-            images=images,
-            weight_kg=weight,
-            dimensions_cm=dims,
-            channels=channels,
+            stock=values["stock"],
+            price=values.get("price"),
+            images=values.get("images", ()),
+            weight_kg=values.get("weight_kg"),
+            dimensions_cm=_dimensions(values),
+            channels=_overrides(r.overrides),
+            digest=row.digest,
         )
 
-    def _check_options(self, parent: _RowReader, variants: list[Variant]) -> list[Variant]:
+    def _check_options(self, parent: _Read, variants: list[Variant]) -> list[Variant]:
         """The variants whose options are consistent with their siblings; notes the others."""
         if not variants:
             return variants
@@ -553,70 +667,29 @@ class CatalogBuilder:
             self.problems.append(Problem(self.file, v.line, message, v.sku))
         return good
 
-    # ---------------------------------------------------------------- single rules
-    def _missing(self, r: _RowReader, key: str, message: str) -> None:
+    def _missing(self, r: _Read, key: str, message: str) -> None:
         """A required value is absent: say so, unless its whole column is (said once)."""
         if key in self.absent:
             r.ok = False
         else:
-            r.note(r.row.line, message)
+            self.note(r, r.row.line, message)
 
-    def _choice(self, r: _RowReader, key: str, allowed: tuple[str, ...]) -> str | None:
-        value = r.text(key)
-        if value is None:
-            return None
-        if value.lower() not in allowed:
-            r.note(
-                r.cell(key).line,  # type: ignore[union-attr]
-                f'{key} "{value}" must be one of {", ".join(allowed)}'
-                f"{did_you_mean(value.lower(), allowed)}",
-            )
-            return None
-        return value.lower()
-
-    def _when_made(self, r: _RowReader) -> str | None:
-        value = r.text("when_made")
-        if value is None:
-            return None
-        low = value.lower()
-        if low in WHEN_MADE_PERIODS:
-            return low
-        if _YEAR.match(low) and 1000 <= int(low) <= datetime.now(UTC).year:
-            return low
-        r.note(
-            r.cell("when_made").line,  # type: ignore[union-attr]
-            f'when_made "{value}" must be made_to_order, a year such as 2024, or a period '
-            f"such as 2020_2026 or 1990s{did_you_mean(low, WHEN_MADE_PERIODS)}",
-        )
-        return None
-
-    def _size(self, r: _RowReader) -> tuple[Decimal | None, Dimensions | None]:
-        weight = r.number("weight_kg", hint="write the weight in kilograms, for example 2,5")
-        parts = [
-            r.number(k, hint="write centimetres, for example 160")
-            for k in ("length_cm", "width_cm", "height_cm")
-        ]
-        dims = Dimensions(*parts) if any(p is not None for p in parts) else None
-        return weight, dims
-
-    def _images(self, r: _RowReader) -> tuple[str, ...]:
-        cell = r.cell("images")
-        if cell is None:
-            return ()
-        refs = r.items("images", cell)
+    # ---------------------------------------------------------------- images
+    def _images(self, r: _Read, raw: Raw) -> tuple[str, ...]:
+        refs = _items(raw, "images") or ()
         for ref in refs:
             problem = self._image_checked.get(ref, "")
             if problem == "":
-                problem = self._check_image(ref)
-                self._image_checked[ref] = problem
+                problem = self._image_checked[ref] = self._check_image(ref)
             if problem:
-                r.note(cell.line, problem)
+                self.note(r, r.row.line_of("images"), problem)
+                r.bad.add("images")
         return refs
 
     def _check_image(self, ref: str) -> str | None:
         if "://" in ref:
-            parts = urlsplit(ref)
-            if parts.scheme != "https" or not parts.netloc:
+            scheme, _, rest = ref.partition("://")
+            if scheme.lower() != "https" or not rest.split("/", 1)[0]:
                 return f'image "{ref}" must be an https:// address'
             return None
         path = PurePosixPath(ref.replace("\\", "/"))
@@ -637,68 +710,29 @@ class CatalogBuilder:
             return f'image "{ref}" was not found next to the catalog (looked for {full})'
         return None
 
-    def _overrides(self, r: _RowReader, *, variant: bool) -> dict[str, ChannelOverride]:
-        out: dict[str, ChannelOverride] = {}
-        for channel, cells in r.row.overrides.items():
-            if channel not in self.channels:
-                line = min(c.line for c in cells.values()) if cells else r.row.line
-                r.note(line, unknown_channel_message(channel, self.channels))
-                continue
-            if variant:
-                extra = sorted(k for k in cells if k not in VARIANT_OVERRIDE_FIELDS)
-                for key in extra:
-                    r.note(
-                        cells[key].line,
-                        f"a variant can change only enabled, price and stock_buffer for a "
-                        f"shop; set {channel} {_label(key)} on its product",
-                    )
-            enabled = None
-            if "enabled" in cells:
-                raw = r.text("enabled", cells["enabled"])
-                if raw is not None:
-                    try:
-                        enabled = parse_bool(raw)
-                    except NumberError as exc:
-                        r.note(
-                            cells["enabled"].line,
-                            f'{channel} enabled "{raw}" is not yes or no; {exc}',
-                        )
-            price = (
-                r.number(
-                    "price",
-                    cells["price"],
-                    places=4,
-                    what=f"{channel} price",
-                    hint=f"write the price in {channel}'s currency, for example 49,90",
-                )
-                if "price" in cells
-                else None
-            )
-            buffer = (
-                r.count(
-                    "stock_buffer",
-                    cells["stock_buffer"],
-                    what=f"{channel} stock_buffer",
-                    hint="write how many pieces to hold back, for example 1",
-                )
-                if "stock_buffer" in cells
-                else None
-            )
-            category = r.text("category", cells["category"]) if "category" in cells else None
-            tags = r.items("tags", cells["tags"]) if "tags" in cells else None
-            out[channel] = ChannelOverride(
-                enabled=enabled,
-                title=r.langs("title:", cells),
-                description=r.langs("description:", cells),
-                price=price,
-                category=category,
-                tags=tags or None,
-                stock_buffer=buffer,
-            )
-        return out
+
+def _texts(values: dict[str, Any], prefix: str) -> dict[str, str]:
+    n = len(prefix)
+    return {k[n:]: v for k, v in values.items() if k.startswith(prefix)}
 
 
-def is_text_key(key: str) -> bool:
-    """``title_fr`` style keys: a text field and a language code."""
-    head, _, lang = key.partition("_")
-    return head in TEXT_FIELDS and is_language(lang)
+def _dimensions(values: dict[str, Any]) -> Dimensions | None:
+    length, width, height = (values.get(k) for k in ("length_cm", "width_cm", "height_cm"))
+    if length is None and width is None and height is None:
+        return None
+    return Dimensions(length, width, height)
+
+
+def _overrides(read: dict[str, dict[str, Any]]) -> dict[str, ChannelOverride]:
+    return {
+        channel: ChannelOverride(
+            enabled=v.get("enabled"),
+            title=_texts(v, "title:"),
+            description=_texts(v, "description:"),
+            price=v.get("price"),
+            category=v.get("category"),
+            tags=v.get("tags"),
+            stock_buffer=v.get("stock_buffer"),
+        )
+        for channel, v in read.items()
+    }

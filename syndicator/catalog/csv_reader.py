@@ -9,17 +9,11 @@ the right line. The header is read once into a small table of what each column i
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from syndicator.catalog.build import (
-    BASE_FIELDS,
-    OVERRIDE_FIELDS,
-    TEXT_FIELDS,
-    Cell,
-    Row,
-    normalize_text,
-)
+from syndicator.catalog.build import BASE_FIELDS, OVERRIDE_FIELDS, TEXT_FIELDS, Row
 from syndicator.languages import is_language
 from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
 
@@ -33,6 +27,12 @@ class _Column:
     index: int
     channel: str | None  # None: a catalog field; else an override for that channel
     key: str
+
+
+def _digest(seed: str, cells: list[str]) -> str:
+    """Identifies a row as written, under this header (a renamed column changes it)."""
+    text = seed + "\x1e" + "\x1f".join(cells)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -152,6 +152,9 @@ def read_csv_rows(
     width = len(header)
     missing = frozenset(r for r in _REQUIRED if all(c.key != r for c in columns))
 
+    base = [(c.index, c.key) for c in columns if c.channel is None]
+    over = [(c.index, c.channel, c.key) for c in columns if c.channel is not None]
+    seed = "\x1f".join(header)
     rows: list[Row] = []
     start = reader.line_num + 1
     try:
@@ -161,29 +164,22 @@ def read_csv_rows(
                 continue
             row = Row(line)
             if len(cells) > width:
-                extra = [c for c in cells[width:] if c.strip()]
-                if extra:
+                if any(c.strip() for c in cells[width:]):
                     row.problems.append(
                         Problem(
                             file,
                             line,
-                            f"this row has {len(cells)} cells but the header has {width}; a cell "
-                            f"probably holds a {delimiter!r} without quotes around it",
+                            f"this row has {len(cells)} cells but the header has {width}; a "
+                            f"cell probably holds a {delimiter!r} without quotes around it",
                         )
                     )
-            fields = row.fields
-            for col in columns:
-                if col.index >= len(cells):
-                    continue
-                value = cells[col.index]
-                if not value or value.isspace():
-                    continue
-                if "\r" in value:
-                    value = normalize_text(value)
-                if col.channel is None:
-                    fields[col.key] = Cell(value, line)
-                else:
-                    row.overrides.setdefault(col.channel, {})[col.key] = Cell(value, line)
+            elif len(cells) < width:
+                cells += [""] * (width - len(cells))
+            row.fields = {key: cells[i] for i, key in base if cells[i]}
+            for i, channel, key in over:
+                if cells[i]:
+                    row.overrides.setdefault(channel, {})[key] = cells[i]
+            row.digest = _digest(seed, cells)
             rows.append(row)
     except csv.Error as exc:
         raise Unreadable(Problem(file, start, f"the CSV cannot be read here: {exc}")) from None

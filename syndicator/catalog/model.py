@@ -59,6 +59,7 @@ class Variant:
     weight_kg: Decimal | None = None
     dimensions_cm: Dimensions | None = None
     channels: Mapping[str, ChannelOverride] = field(default_factory=dict)
+    digest: str = ""  # the row as written, see Row.digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class Product:
     artisan: str | None = None
     variants: tuple[Variant, ...] = ()
     channels: Mapping[str, ChannelOverride] = field(default_factory=dict)
+    digest: str = ""  # the row as written, see Row.digest
 
     def units(self) -> Iterator[Unit]:
         """The sellable units: the product itself, or each of its variants."""

@@ -8,9 +8,10 @@ mean", duplicate keys are errors, and every value keeps its line.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from syndicator.catalog.build import OVERRIDE_FIELDS, TEXT_FIELDS, Cell, Row
+from syndicator.catalog.build import OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
 from syndicator.languages import is_language
 from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
 from syndicator.yamlsafe import LDict, LList, YamlLimits, load_yaml
@@ -38,22 +39,16 @@ _PRODUCT_KEYS = (
     "variants",
     "channels",
 )
-_VARIANT_KEYS = (
-    "sku",
-    "options",
-    "price",
-    "stock",
-    "images",
-    "weight_kg",
-    "dimensions_cm",
-    "channels",
-)
+_VARIANT_SCALARS = ("sku", "price", "stock", "weight_kg")
+_VARIANT_KEYS = (*_VARIANT_SCALARS, "options", "images", "dimensions_cm", "channels")
 _DIMENSIONS = {"length": "length_cm", "width": "width_cm", "height": "height_cm"}
 _PROVENANCE = ("region", "artisan")
 _TOP = ("cooperative", "currency", "products")
 
 
 class _Flattener:
+    """Turns one product mapping (and its variants) into rows, noting what is wrong."""
+
     def __init__(self, file: str) -> None:
         self.file = file
 
@@ -78,28 +73,41 @@ class _Flattener:
                 row, second, f'"{key}" is written twice (lines {first} and {second}); keep one'
             )
 
-    def scalar(self, row: Row, target: dict[str, Cell], key: str, value: Any, line: int) -> None:
+    @staticmethod
+    def put(row: Row, channel: str | None, key: str, value: Raw, line: int) -> None:
+        """Store a value for the product (``channel`` None) or for one shop's override."""
+        assert row.lines is not None
+        if channel is None:
+            row.fields[key] = value
+            row.lines[key] = line
+        else:
+            row.overrides.setdefault(channel, {})[key] = value
+            row.lines[f"{channel}/{key}"] = line
+
+    def scalar(self, row: Row, key: str, value: Any, line: int, channel: str | None = None) -> None:
         if value is None:
             return
         if isinstance(value, (LDict, LList)):
             self.problem(row, line, f"{key} must be one value, not a list or a mapping")
             return
-        target[key] = Cell(value, line)
+        self.put(row, channel, key, value, line)
 
-    def listing(self, row: Row, target: dict[str, Cell], key: str, value: Any, line: int) -> None:
+    def listing(
+        self, row: Row, key: str, value: Any, line: int, channel: str | None = None
+    ) -> None:
         if value is None:
             return
         if isinstance(value, LList):
             if any(isinstance(v, (LDict, LList)) for v in value):
                 self.problem(row, line, f"{key} must be a list of words, like [wool, cotton]")
                 return
-            target[key] = Cell([v for v in value if v is not None], line)
+            self.put(row, channel, key, [v for v in value if v is not None], line)
         elif isinstance(value, LDict):
             self.problem(row, line, f"{key} must be a list, like [wool, cotton]")
         else:
-            target[key] = Cell(value, line)
+            self.put(row, channel, key, value, line)
 
-    def texts(self, row: Row, target: dict[str, Cell], key: str, value: Any, line: int) -> None:
+    def texts(self, row: Row, key: str, value: Any, line: int, channel: str | None = None) -> None:
         if value is None:
             return
         if not isinstance(value, LDict):
@@ -120,22 +128,23 @@ class _Flattener:
                     Severity.WARNING,
                 )
                 continue
-            self.scalar(row, target, f"{key}:{lang}", text, value.line_of(lang))
+            self.scalar(row, f"{key}:{lang}", text, value.line_of(lang), channel)
 
-    def dimensions(self, row: Row, value: Any, line: int) -> None:
+    def mapping(
+        self, row: Row, value: Any, line: int, fields: dict[str, str], what: str, example: str
+    ) -> None:
+        """A small mapping whose keys become fields: dimensions_cm, provenance."""
         if value is None:
             return
         if not isinstance(value, LDict):
-            self.problem(
-                row, line, "dimensions_cm must be a mapping: {length: 250, width: 160, height: 2}"
-            )
+            self.problem(row, line, f"{what} must be a mapping: {example}")
             return
         self.duplicates(row, value)
         for key, item in value.items():
-            if key in _DIMENSIONS:
-                self.scalar(row, row.fields, _DIMENSIONS[key], item, value.line_of(key))
+            if key in fields:
+                self.scalar(row, fields[key], item, value.line_of(key))
             else:
-                self.unknown(row, value, key, tuple(_DIMENSIONS), "dimension")
+                self.unknown(row, value, key, tuple(fields), f"{what} field")
 
     def channels(self, row: Row, value: Any, line: int) -> None:
         if value is None:
@@ -144,23 +153,26 @@ class _Flattener:
             self.problem(row, line, "channels must be a mapping of shop ids, like etsy: {...}")
             return
         self.duplicates(row, value)
+        assert row.lines is not None
         for channel, fields in value.items():
-            cells: dict[str, Cell] = row.overrides.setdefault(channel, {})
-            cline = value.line_of(channel)
+            row.overrides.setdefault(channel, {})
+            row.lines[channel] = value.line_of(channel)
             if fields is None:
                 continue
             if not isinstance(fields, LDict):
-                self.problem(row, cline, f"channels: {channel} must be a mapping of fields")
+                self.problem(
+                    row, value.line_of(channel), f"channels: {channel} must be a mapping of fields"
+                )
                 continue
             self.duplicates(row, fields)
             for key, item in fields.items():
                 iline = fields.line_of(key)
                 if key in TEXT_FIELDS:
-                    self.texts(row, cells, key, item, iline)
+                    self.texts(row, key, item, iline, channel)
                 elif key == "tags":
-                    self.listing(row, cells, key, item, iline)
+                    self.listing(row, key, item, iline, channel)
                 elif key in OVERRIDE_FIELDS:
-                    self.scalar(row, cells, key, item, iline)
+                    self.scalar(row, key, item, iline, channel)
                 else:
                     self.unknown(
                         row,
@@ -171,7 +183,7 @@ class _Flattener:
                     )
 
     def product(self, item: Any, line: int) -> list[Row]:
-        row = Row(line)
+        row = Row(line, lines={})
         if not isinstance(item, LDict):
             self.problem(
                 row,
@@ -184,25 +196,29 @@ class _Flattener:
         for key, value in item.items():
             kline = item.line_of(key)
             if key in _SCALARS:
-                self.scalar(row, row.fields, key, value, kline)
+                self.scalar(row, key, value, kline)
             elif key in _LISTS:
-                self.listing(row, row.fields, key, value, kline)
+                self.listing(row, key, value, kline)
             elif key in TEXT_FIELDS:
-                self.texts(row, row.fields, key, value, kline)
+                self.texts(row, key, value, kline)
             elif key == "dimensions_cm":
-                self.dimensions(row, value, kline)
+                self.mapping(
+                    row,
+                    value,
+                    kline,
+                    _DIMENSIONS,
+                    "dimensions_cm",
+                    "{length: 250, width: 160, height: 2}",
+                )
             elif key == "provenance":
-                if isinstance(value, LDict):
-                    self.duplicates(row, value)
-                    for pkey, pvalue in value.items():
-                        if pkey in _PROVENANCE:
-                            self.scalar(row, row.fields, pkey, pvalue, value.line_of(pkey))
-                        else:
-                            self.unknown(row, value, pkey, _PROVENANCE, "provenance field")
-                elif value is not None:
-                    self.problem(
-                        row, kline, "provenance must be a mapping: {region: ..., artisan: ...}"
-                    )
+                self.mapping(
+                    row,
+                    value,
+                    kline,
+                    dict(zip(_PROVENANCE, _PROVENANCE, strict=True)),
+                    "provenance",
+                    "{region: ..., artisan: ...}",
+                )
             elif key == "channels":
                 self.channels(row, value, kline)
             elif key == "variants":
@@ -221,10 +237,10 @@ class _Flattener:
         rows: list[Row] = []
         for index, item in enumerate(value):
             vline = value.line_of(index)
-            row = Row(vline)
+            row = Row(vline, lines={})
             rows.append(row)
-            row.fields["parent_sku"] = Cell(
-                parent_sku.value if parent_sku else "(product without sku)", vline
+            row.fields["parent_sku"] = (
+                parent_sku if isinstance(parent_sku, str) else "(product without sku)"
             )
             if not isinstance(item, LDict):
                 self.problem(
@@ -236,19 +252,26 @@ class _Flattener:
             self.duplicates(row, item)
             for key, v in item.items():
                 kline = item.line_of(key)
-                if key in ("sku", "price", "stock", "weight_kg"):
-                    self.scalar(row, row.fields, key, v, kline)
+                if key in _VARIANT_SCALARS:
+                    self.scalar(row, key, v, kline)
                 elif key == "images":
-                    self.listing(row, row.fields, key, v, kline)
+                    self.listing(row, key, v, kline)
                 elif key == "dimensions_cm":
-                    self.dimensions(row, v, kline)
+                    self.mapping(
+                        row,
+                        v,
+                        kline,
+                        _DIMENSIONS,
+                        "dimensions_cm",
+                        "{length: 250, width: 160, height: 2}",
+                    )
                 elif key == "channels":
                     self.channels(row, v, kline)
                 elif key == "options":
                     if isinstance(v, LDict):
                         self.duplicates(row, v)
                         for name, option in v.items():
-                            self.scalar(row, row.fields, f"option:{name}", option, v.line_of(name))
+                            self.scalar(row, f"option:{name}", option, v.line_of(name))
                     elif v is not None:
                         self.problem(
                             row,
@@ -258,6 +281,11 @@ class _Flattener:
                 else:
                     self.unknown(row, item, key, _VARIANT_KEYS, "variant field")
         return rows
+
+
+def _digest(row: Row) -> str:
+    text = repr((sorted(row.fields.items()), sorted(row.overrides.items())))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def read_yaml_rows(
@@ -325,4 +353,6 @@ def read_yaml_rows(
     rows: list[Row] = []
     for index, item in enumerate(products):
         rows += flattener.product(item, products.line_of(index))
+    for row in rows:
+        row.digest = _digest(row)
     return rows, problems, cooperative.strip() if cooperative else None

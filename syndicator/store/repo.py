@@ -60,6 +60,7 @@ class ListingState:
     language: str | None = None
     last_error: str | None = None
     confirmed_at: datetime | None = None
+    input_key: str | None = None
 
     @property
     def listed(self) -> bool:
@@ -71,7 +72,7 @@ class ListingState:
 
 _LISTING_COLUMNS = (
     "sku", "status", "parent_sku", "remote_id", "fingerprint", "price", "currency", "quantity",
-    "language", "last_error", "confirmed_at",
+    "language", "last_error", "confirmed_at", "input_key",
 )  # fmt: skip
 
 

@@ -54,6 +54,9 @@ listings = Table(
     Column("remote_id", String(128)),  # the channel's id: ASIN / listing id / product id
     Column("status", String(16), nullable=False),  # pending, active, inactive, delisted, failed
     Column("fingerprint", String(64)),  # content (not price or stock) last confirmed
+    # What that listing was worked out from (catalog rows, stock, channel settings, rate):
+    # when it is the same now, planning can skip the SKU without working it out again.
+    Column("input_key", String(64)),
     Column("price", Amount()),
     Column("currency", String(3)),
     Column("quantity", Integer),
