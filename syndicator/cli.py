@@ -406,6 +406,45 @@ def plan(
     raise typer.Exit(2 if unreadable else _exit_code(problems, errors_only=True))
 
 
+# ------------------------------------------------------------------------------- sandbox
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 8700,
+    quota_factor: Annotated[
+        float, typer.Option(help="Multiply every marketplace quota (for fast demos).")
+    ] = 1.0,
+) -> None:
+    """Serve the sandbox marketplaces: Amazon SP-API, Etsy v3 and ANOU-style emulators.
+
+    Each is under its own prefix (/amazon, /etsy, /anou) with its control API under
+    /_sandbox/. See docs/sandbox.md.
+    """
+    from connectors.sandbox import Sandbox
+
+    served = Sandbox(host=host, port=port, quota_factor=quota_factor)
+    out = _out()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _err().print(
+            Text(
+                "warning: the sandbox accepts its demo credentials; keep it off public networks",
+                style="yellow",
+            )
+        )
+
+    def announce(port_: int) -> None:
+        out.print(Text(f"sandbox marketplaces on http://{host}:{port_}", style="bold"))
+        for name in served.emulators:
+            out.print(
+                Text(f"  {name}: http://{host}:{port_}/{name}  (control: /{name}/_sandbox/state)")
+            )
+        out.file.flush()
+
+    served.serve_forever(on_ready=announce)
+
+
 def main() -> None:
     """Entry point of the ``syndicator`` console script."""
     if os.environ.get("PYTHONIOENCODING") is None and sys.stdout.encoding.lower() != "utf-8":

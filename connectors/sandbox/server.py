@@ -1,0 +1,196 @@
+"""Serving the emulators: one uvicorn server on loopback, each marketplace under its prefix.
+
+``/amazon``, ``/etsy`` and ``/anou`` on one port, so that ``syndicator sandbox --port N``
+serves them all and tests start them in-process on an ephemeral port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from connectors.sandbox.base import Emulator
+from connectors.sandbox.faults import FaultPlan
+
+if TYPE_CHECKING:
+    from connectors.sandbox.amazon import AmazonSandbox
+    from connectors.sandbox.anou import AnouSandbox
+    from connectors.sandbox.etsy import EtsySandbox
+
+__all__ = ["EMULATORS", "Sandbox"]
+
+# Marketplace -> its emulator class, imported when a sandbox serves it.
+EMULATORS: dict[str, str] = {
+    "amazon": "connectors.sandbox.amazon:AmazonSandbox",
+    "etsy": "connectors.sandbox.etsy:EtsySandbox",
+    "anou": "connectors.sandbox.anou:AnouSandbox",
+}
+
+
+def _emulator_class(name: str) -> type[Emulator]:
+    module, _, attr = EMULATORS[name].partition(":")
+    cls: type[Emulator] = getattr(importlib.import_module(module), attr)
+    assert issubclass(cls, Emulator)
+    return cls
+
+
+class _QuietDrops(logging.Filter):
+    """Dropped connections are faults we inject on purpose: no traceback for them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionAbortedError)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, stopping on SIGINT and SIGTERM without re-raising them afterwards: a
+    requested stop is a clean exit (status 0), not an interruption."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+
+class Sandbox:
+    """The three emulated marketplaces, served on one loopback port.
+
+    >>> with Sandbox(quota_factor=100) as sandbox:   # doctest: +SKIP
+    ...     sandbox.url("etsy")   # 'http://127.0.0.1:41233/etsy'
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        quota_factor: float = 1.0,
+        faults: FaultPlan | None = None,
+        marketplaces: tuple[str, ...] = tuple(EMULATORS),
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.emulators: dict[str, Emulator] = {
+            name: _emulator_class(name)(quota_factor=quota_factor, faults=faults)
+            for name in marketplaces
+        }
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+    @property
+    def amazon(self) -> AmazonSandbox:
+        return self.emulators["amazon"]  # type: ignore[return-value]
+
+    @property
+    def etsy(self) -> EtsySandbox:
+        return self.emulators["etsy"]  # type: ignore[return-value]
+
+    @property
+    def anou(self) -> AnouSandbox:
+        return self.emulators["anou"]  # type: ignore[return-value]
+
+    def reset(self, *, record: bool = False) -> Sandbox:
+        """Every marketplace empty again, no faults, real quotas, counters at zero;
+        with ``record``, every exchange is kept (``emulator.exchanges``)."""
+        for emulator in self.emulators.values():
+            with emulator.lock:
+                emulator.reset_state()
+            emulator.buckets.reset()
+            emulator.buckets.factor = 1.0
+            emulator.buckets.clock = time.monotonic
+            emulator.wall = time.time
+            emulator.faults.set(FaultPlan())
+            emulator.exchanges.clear()
+            emulator.record = record
+        return self
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.port}/{name}"
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Mount(f"/{n}", app=e.app()) for n, e in self.emulators.items()])
+
+    def _config(self) -> uvicorn.Config:
+        return uvicorn.Config(
+            self.app(),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+        )
+
+    def _bind(self) -> socket.socket:
+        """Take the port now (an ephemeral one for port 0), so every URL is known."""
+        # IPPROTO_TCP, so that asyncio sets TCP_NODELAY: without it every answer waits for a
+        # delayed ACK (about 40 ms a call).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(1024)  # connections wait in the backlog until uvicorn accepts them
+        self.port = sock.getsockname()[1]
+        for name, emulator in self.emulators.items():
+            emulator.base_url = self.url(name)
+        return sock
+
+    def start(self) -> Sandbox:
+        """Serve in a background thread; returns once the server answers."""
+        sock = self._bind()
+        server = self._server = _Server(self._config())
+        self._thread = threading.Thread(
+            target=lambda: server.run(sockets=[sock]), name="sandbox", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the sandbox could not start on {self.host}:{self.port}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def serve_forever(self, on_ready: Callable[[int], None] | None = None) -> None:
+        """Serve in this thread until SIGINT or SIGTERM (the ``syndicator sandbox`` command);
+        ``on_ready`` gets the port once it is bound."""
+        sock = self._bind()
+        if on_ready is not None:
+            on_ready(self.port)
+        _Server(self._config()).run(sockets=[sock])
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
