@@ -59,6 +59,12 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+def _unique_ids(ids: list[str], message: str) -> None:
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ValueError(f"{message}: {', '.join(dup)}")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -193,10 +199,7 @@ class CooperativeConfig(_Model):
     @field_validator("channels")
     @classmethod
     def _unique(cls, value: list[ChannelConfig]) -> list[ChannelConfig]:
-        ids = [c.id for c in value]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"channel ids must be unique in a cooperative: {', '.join(dup)}")
+        _unique_ids([c.id for c in value], "channel ids must be unique in a cooperative")
         return value
 
     def channel(self, channel_id: str) -> ChannelConfig:
@@ -247,10 +250,7 @@ class _ConfigModel(_Model):
     @field_validator("cooperatives")
     @classmethod
     def _unique(cls, value: list[CooperativeConfig]) -> list[CooperativeConfig]:
-        ids = [c.id for c in value]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"cooperative ids must be unique: {', '.join(dup)}")
+        _unique_ids([c.id for c in value], "cooperative ids must be unique")
         return value
 
 

@@ -11,12 +11,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from syndicator.bulk import paused_gc
 from syndicator.catalog import Catalog, CatalogLimits, load_catalog
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.planner import Action, PlannedOp, plan_channel
 from syndicator.pricing import ExchangeRate
 from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
-from syndicator.projection import Disabled, Held, Projection, Projector, Unchanged
+from syndicator.projection import (
+    Disabled,
+    Held,
+    Projection,
+    Projector,
+    Unchanged,
+    unit_key,
+)
 from syndicator.stock import StockView, stock_views
 from syndicator.store import Store
 from syndicator.store.repo import ledger_sums, load_listings, load_stock_counts
@@ -113,73 +121,78 @@ def make_plan(
 ) -> PlanReport:
     """The plan for the selected cooperatives and channels, as of ``today`` (for rates)."""
     report = PlanReport()
-    limits = CatalogLimits(max_bytes=config.max_catalog_bytes)
-    for coop, channels in _select(config, cooperative, channel):
-        cplan = CooperativePlan(coop)
-        report.cooperatives.append(cplan)
-        try:
-            catalog = load_catalog(
-                config.catalog_path(coop),
-                channels=[c.id for c in coop.channels],
-                display=config.catalog_display(coop),
-                cooperative=coop.id,
-                limits=limits,
-            )
-        except Unreadable as exc:
-            cplan.unreadable = exc.problem
-            continue
-        cplan.catalog = catalog
-        units = list(catalog.units())
-        with store.read() as conn:
-            stored = load_stock_counts(conn, coop.id)
-            after_count, after_file = ledger_sums(conn, coop.id, catalog.modified_at)
-            cplan.stock = stock_views(units, stored, after_count, after_file, catalog.modified_at)
-            held_reasons = {
-                sku: f"left out of the catalog because of a problem on line {line}"
-                for sku, line in catalog.held.items()
-            }
-            for ch in channels:
-                chplan = ChannelPlan(coop.id, ch)
-                cplan.channels.append(chplan)
-                if not ch.enabled:
-                    continue
-                try:
-                    rate = config.rates.rate(ch.currency, today)
-                except LookupError as exc:
-                    chplan.problems.append(Problem(str(config.path), None, f"{ch.id}: {exc}"))
-                    continue
-                chplan.rate = rate
-                if rate.day and (today - rate.day).days > STALE_RATE_DAYS:
-                    report.warnings.append(
-                        f"{coop.id}/{ch.id}: the MAD->{ch.currency} rate is from "
-                        f"{rate.day.isoformat()}, {(today - rate.day).days} days ago; add a "
-                        "newer row to exchange_rates"
-                    )
-                projector = Projector(ch, config.channel_types[ch.type], rate)
-                listings = load_listings(conn, coop.id, ch.id)
-                results: list[Projection | Held | Disabled | Unchanged] = []
-                for u in units:
-                    stock = cplan.stock[u.sku]
-                    key = projector.input_key(u, stock)
-                    state = listings.get(u.sku)
-                    if (
-                        key is not None
-                        and state is not None
-                        and state.listed
-                        and state.input_key == key
-                    ):
-                        results.append(Unchanged(u.sku, u.parent_sku))
-                    else:
-                        results.append(projector.project(u, stock, key))
-                for r in results:
-                    if isinstance(r, Held):
-                        notes = [f"not listed on {ch.id}: {r.reason}"]
-                    elif isinstance(r, Projection):
-                        notes = [f"{ch.id}: {w}" for w in r.warnings]
-                    else:
+    with paused_gc():
+        limits = CatalogLimits(max_bytes=config.max_catalog_bytes)
+        for coop, channels in _select(config, cooperative, channel):
+            cplan = CooperativePlan(coop)
+            report.cooperatives.append(cplan)
+            try:
+                catalog = load_catalog(
+                    config.catalog_path(coop),
+                    channels=[c.id for c in coop.channels],
+                    display=config.catalog_display(coop),
+                    cooperative=coop.id,
+                    limits=limits,
+                )
+            except Unreadable as exc:
+                cplan.unreadable = exc.problem
+                continue
+            cplan.catalog = catalog
+            units = list(catalog.units())
+            with store.read() as conn:
+                stored = load_stock_counts(conn, coop.id)
+                after_count, after_file = ledger_sums(conn, coop.id, catalog.modified_at)
+                cplan.stock = stock_views(
+                    units, stored, after_count, after_file, catalog.modified_at
+                )
+                unit_keys = {u.sku: unit_key(u, cplan.stock[u.sku]) for u in units}
+                held_reasons = {
+                    sku: f"left out of the catalog because of a problem on line {line}"
+                    for sku, line in catalog.held.items()
+                }
+                for ch in channels:
+                    chplan = ChannelPlan(coop.id, ch)
+                    cplan.channels.append(chplan)
+                    if not ch.enabled:
                         continue
-                    chplan.problems += [
-                        Problem(catalog.display, r.line, n, r.sku, Severity.WARNING) for n in notes
-                    ]
-                chplan.ops = plan_channel(coop.id, ch.id, results, held_reasons, listings)
+                    try:
+                        rate = config.rates.rate(ch.currency, today)
+                    except LookupError as exc:
+                        chplan.problems.append(Problem(str(config.path), None, f"{ch.id}: {exc}"))
+                        continue
+                    chplan.rate = rate
+                    if rate.day and (today - rate.day).days > STALE_RATE_DAYS:
+                        report.warnings.append(
+                            f"{coop.id}/{ch.id}: the MAD->{ch.currency} rate is from "
+                            f"{rate.day.isoformat()}, {(today - rate.day).days} days ago; add a "
+                            "newer row to exchange_rates"
+                        )
+                    projector = Projector(ch, config.channel_types[ch.type], rate)
+                    listings = load_listings(conn, coop.id, ch.id)
+                    results: list[Projection | Held | Disabled | Unchanged] = []
+                    for u in units:
+                        stock = cplan.stock[u.sku]
+                        key = projector.input_key(unit_keys[u.sku])
+                        state = listings.get(u.sku)
+                        if (
+                            key is not None
+                            and state is not None
+                            and state.input_key == key
+                            and state.listed
+                        ):
+                            results.append(Unchanged(u.sku, u.parent_sku))
+                        else:
+                            results.append(projector.project(u, stock, key))
+                    for r in results:
+                        if isinstance(r, Held):
+                            notes = [f"not listed on {ch.id}: {r.reason}"]
+                        elif isinstance(r, Projection):
+                            notes = [f"{ch.id}: {w}" for w in r.warnings]
+                        else:
+                            continue
+                        chplan.problems += [
+                            Problem(catalog.display, r.line, n, r.sku, Severity.WARNING)
+                            for n in notes
+                        ]
+                    chplan.ops = plan_channel(coop.id, ch.id, results, held_reasons, listings)
     return report

@@ -10,8 +10,9 @@ that keeps its last good state because of a problem; ``unchanged`` when nothing 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from syndicator.money import Money
@@ -66,6 +67,12 @@ class PlannedOp:
         }
 
 
+def _money(state: ListingState | None) -> Money | None:
+    if state is None or state.price is None or state.currency is None:
+        return None
+    return Money(state.price, state.currency)
+
+
 def _op(
     cooperative: str,
     channel: str,
@@ -78,9 +85,7 @@ def _op(
     changes: tuple[str, ...] = (),
     reason: str | None = None,
 ) -> PlannedOp:
-    previous_price = None
-    if state is not None and state.price is not None and state.currency is not None:
-        previous_price = Money(state.price, state.currency)
+    previous_price = _money(state)
     p = projection
     return PlannedOp(
         cooperative,
@@ -131,102 +136,44 @@ def plan_channel(
     """
     ops: list[PlannedOp] = []
     seen: set[str] = set()
+    op = functools.partial(_op, cooperative, channel)
     for r in results:
         seen.add(r.sku)
         state = listings.get(r.sku)
         if isinstance(r, Unchanged):
-            previous = _op(cooperative, channel, r.sku, r.parent_sku, Action.UNCHANGED, state)
+            assert state is not None
+            money = _money(state)
             ops.append(
-                replace(
-                    previous, price=previous.previous_price, quantity=previous.previous_quantity
-                )
-            )
+                PlannedOp(cooperative, channel, r.sku, r.parent_sku, Action.UNCHANGED,
+                          price=money, quantity=state.quantity, previous_price=money,
+                          previous_quantity=state.quantity)
+            )  # fmt: skip
         elif isinstance(r, Held):
-            ops.append(
-                _op(cooperative, channel, r.sku, r.parent_sku, Action.HOLD, state, reason=r.reason)
-            )
+            ops.append(op(r.sku, r.parent_sku, Action.HOLD, state, reason=r.reason))
         elif isinstance(r, Disabled):
             if state is not None and state.listed:
-                ops.append(
-                    _op(
-                        cooperative,
-                        channel,
-                        r.sku,
-                        r.parent_sku,
-                        Action.DELIST,
-                        state,
-                        reason=f"turned off for {channel} in the catalog",
-                    )
-                )
+                why = f"turned off for {channel} in the catalog"
+                ops.append(op(r.sku, r.parent_sku, Action.DELIST, state, reason=why))
         elif state is None or not state.listed:
-            if r.quantity == 0:
-                ops.append(
-                    _op(
-                        cooperative,
-                        channel,
-                        r.sku,
-                        r.parent_sku,
-                        Action.UNCHANGED,
-                        state,
-                        projection=r,
-                        reason="none available; not listed",
-                    )
-                )
-            else:
-                ops.append(
-                    _op(
-                        cooperative,
-                        channel,
-                        r.sku,
-                        r.parent_sku,
-                        Action.CREATE,
-                        state,
-                        projection=r,
-                        reason="new listing",
-                    )
-                )
+            action, why = (
+                (Action.UNCHANGED, "none available; not listed")
+                if r.quantity == 0
+                else (Action.CREATE, "new listing")
+            )
+            ops.append(op(r.sku, r.parent_sku, action, state, projection=r, reason=why))
         else:
             action, changes = _diff(state, r)
-            ops.append(
-                _op(
-                    cooperative,
-                    channel,
-                    r.sku,
-                    r.parent_sku,
-                    action,
-                    state,
-                    projection=r,
-                    changes=changes,
-                )
-            )
+            ops.append(op(r.sku, r.parent_sku, action, state, projection=r, changes=changes))
     for sku, reason in held.items():
         if sku not in seen:
             seen.add(sku)
             state = listings.get(sku)
-            ops.append(
-                _op(
-                    cooperative,
-                    channel,
-                    sku,
-                    state.parent_sku if state else None,
-                    Action.HOLD,
-                    state,
-                    reason=reason,
-                )
-            )
+            parent = state.parent_sku if state else None
+            ops.append(op(sku, parent, Action.HOLD, state, reason=reason))
     for sku, state in listings.items():
         if sku not in seen and state.listed:
-            ops.append(
-                _op(
-                    cooperative,
-                    channel,
-                    sku,
-                    state.parent_sku,
-                    Action.DELIST,
-                    state,
-                    reason="no longer in the catalog",
-                )
-            )
+            why = "no longer in the catalog"
+            ops.append(op(sku, state.parent_sku, Action.DELIST, state, reason=why))
     return ops
 
 

@@ -17,6 +17,7 @@ Every division is done in a context that rounds toward +infinity, so the guarant
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -87,6 +88,12 @@ class Rounding:
         return max(k, Decimal(0)) * self.step + self.offset
 
 
+@functools.cache
+def _rounding(name: str, currency: str) -> Rounding:
+    """Rounding rules are few: read each (name, currency) once."""
+    return Rounding.parse(name, currency)
+
+
 @dataclass(frozen=True, slots=True)
 class PriceRule:
     currency: str
@@ -127,14 +134,28 @@ class PriceStep:
 
 @dataclass(frozen=True, slots=True)
 class PriceQuote:
-    """The price for a channel, with the amount wanted, the net after fees and each step."""
+    """The price for a channel, with the amount wanted and the net after fees.
+
+    The steps that led to it are worked out again only when asked for (``--explain``): a
+    plan quotes every SKU of every channel and needs only the results.
+    """
 
     price: Money
     wanted: Decimal  # what the cooperative wants to receive, in the channel's currency
     net: Decimal  # what it receives at this price after the channel's fees
-    steps: tuple[PriceStep, ...]
     rate: ExchangeRate
-    fixed: bool = False  # a price set in the catalog for this channel, not worked out
+    base: Decimal  # the catalog price, MAD
+    rule: PriceRule
+    fixed: Decimal | None = None  # a price set in the catalog for this channel
+
+    @property
+    def steps(self) -> tuple[PriceStep, ...]:
+        steps: list[PriceStep] = []
+        if self.fixed is None:
+            _work(self.base, self.rule, self.rate, steps)
+        else:
+            _work_fixed(self.fixed, self.base, self.rule, self.rate, steps)
+        return tuple(steps)
 
 
 def _net(price: Decimal, rule: PriceRule) -> Decimal:
@@ -142,46 +163,72 @@ def _net(price: Decimal, rule: PriceRule) -> Decimal:
         return price - price * rule.fee_percent / _HUNDRED - rule.fee_fixed
 
 
-def quote(base_mad: Decimal, rule: PriceRule, rate: ExchangeRate) -> PriceQuote:
-    """Work out the channel price for a catalog price in MAD."""
-    cur = rule.currency
-    steps = [PriceStep("catalog price", base_mad, "MAD")]
+def _wanted(base_mad: Decimal, rule: PriceRule, rate: ExchangeRate) -> tuple[Decimal, Decimal]:
+    """What the cooperative wants, in MAD with its margin, and in the channel's currency."""
     with localcontext(_EXACT):
         wanted_mad = base_mad * (1 + rule.margin_percent / _HUNDRED)
+        return wanted_mad, wanted_mad * rate.rate
+
+
+def _work(
+    base_mad: Decimal, rule: PriceRule, rate: ExchangeRate, steps: list[PriceStep] | None
+) -> tuple[Decimal, Decimal]:
+    """The price and the amount wanted; each step is noted in ``steps`` when given."""
+    cur = rule.currency
+    wanted_mad, wanted = _wanted(base_mad, rule, rate)
+    if steps is not None:
+        steps.append(PriceStep("catalog price", base_mad, "MAD"))
         if rule.margin_percent:
             steps.append(PriceStep(f"plus margin {rule.margin_percent}%", wanted_mad, "MAD"))
-        wanted = wanted_mad * rate.rate
-    if cur != "MAD":
-        when = f", {rate.day.isoformat()}" if rate.day else ""
-        steps.append(PriceStep(f"at {rate.rate} {cur}/MAD ({rate.source}{when})", wanted, cur))
+        if cur != "MAD":
+            when = f", {rate.day.isoformat()}" if rate.day else ""
+            label = f"at {rate.rate} {cur}/MAD ({rate.source}{when})"
+            steps.append(PriceStep(label, wanted, cur))
     with localcontext(_CEILING):
         gross = (wanted + rule.fee_fixed) / (1 - rule.fee_percent / _HUNDRED)
-    if rule.fee_percent or rule.fee_fixed:
-        steps.append(
-            PriceStep(
-                f"grossed up for fees of {rule.fee_percent}% + {rule.fee_fixed} {cur}", gross, cur
-            )
-        )
+    if steps is not None and (rule.fee_percent or rule.fee_fixed):
+        label = f"grossed up for fees of {rule.fee_percent}% + {rule.fee_fixed} {cur}"
+        steps.append(PriceStep(label, gross, cur))
     if gross < rule.floor:
         gross = rule.floor
-        steps.append(PriceStep("raised to the channel's floor", gross, cur))
-    rounding = Rounding.parse(rule.rounding, cur)
+        if steps is not None:
+            steps.append(PriceStep("raised to the channel's floor", gross, cur))
+    rounding = _rounding(rule.rounding, cur)
     price = rounding.up(gross).quantize(minor_unit(cur), rounding=ROUND_CEILING)
-    steps.append(PriceStep(f"rounded up ({rounding.name})", price, cur))
-    return PriceQuote(Money(price, cur), wanted, _net(price, rule), tuple(steps), rate)
+    if steps is not None:
+        steps.append(PriceStep(f"rounded up ({rounding.name})", price, cur))
+    return price, wanted
+
+
+def _work_fixed(
+    fixed: Decimal,
+    base_mad: Decimal,
+    rule: PriceRule,
+    rate: ExchangeRate,
+    steps: list[PriceStep] | None,
+) -> tuple[Decimal, Decimal]:
+    cur = rule.currency
+    if steps is not None:
+        steps.append(PriceStep("price set in the catalog for this channel", fixed, cur))
+    price = fixed
+    if price < rule.floor:
+        price = rule.floor
+        if steps is not None:
+            steps.append(PriceStep("raised to the channel's floor", price, cur))
+    price = price.quantize(minor_unit(cur), rounding=ROUND_CEILING)
+    return price, _wanted(base_mad, rule, rate)[1]
+
+
+def quote(base_mad: Decimal, rule: PriceRule, rate: ExchangeRate) -> PriceQuote:
+    """Work out the channel price for a catalog price in MAD."""
+    price, wanted = _work(base_mad, rule, rate, None)
+    return PriceQuote(Money(price, rule.currency), wanted, _net(price, rule), rate, base_mad, rule)
 
 
 def quote_fixed(
     fixed: Decimal, base_mad: Decimal, rule: PriceRule, rate: ExchangeRate
 ) -> PriceQuote:
     """A price the catalog sets for one channel: used as it is, but never below the floor."""
-    cur = rule.currency
-    with localcontext(_EXACT):
-        wanted = base_mad * (1 + rule.margin_percent / _HUNDRED) * rate.rate
-    steps = [PriceStep("price set in the catalog for this channel", fixed, cur)]
-    price = fixed
-    if price < rule.floor:
-        price = rule.floor
-        steps.append(PriceStep("raised to the channel's floor", price, cur))
-    price = price.quantize(minor_unit(cur), rounding=ROUND_CEILING)
-    return PriceQuote(Money(price, cur), wanted, _net(price, rule), tuple(steps), rate, True)
+    price, wanted = _work_fixed(fixed, base_mad, rule, rate, None)
+    money = Money(price, rule.currency)
+    return PriceQuote(money, wanted, _net(price, rule), rate, base_mad, rule, fixed)

@@ -21,7 +21,7 @@ from syndicator.money import Money
 from syndicator.pricing import ExchangeRate, PriceQuote, PriceRule, quote, quote_fixed
 from syndicator.stock import StockView
 
-__all__ = ["Disabled", "Held", "Projection", "Projector", "Unchanged"]
+__all__ = ["Disabled", "Held", "Projection", "Projector", "Unchanged", "unit_key"]
 
 FINGERPRINT_VERSION = "v1"
 
@@ -84,6 +84,17 @@ def _fingerprint(parts: tuple[object, ...]) -> str:
     return f"{FINGERPRINT_VERSION}:{digest}"
 
 
+def unit_key(unit: Unit, stock: StockView) -> str | None:
+    """Identifies a unit's inputs to any projection: its catalog rows as written (under the
+    file's header) and its available stock. None when the rows carry no digest."""
+    variant = unit.variant
+    if not unit.product.digest or (variant is not None and not variant.digest):
+        return None
+    own = variant.digest if variant else ""
+    text = f"{unit.product.digest}|{own}|{stock.available}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 class Projector:
     """Projects the units of one cooperative's catalog onto one channel."""
 
@@ -97,18 +108,13 @@ class Projector:
         self._quotes: dict[Decimal, PriceQuote] = {}
         # Everything a projection depends on besides the unit and its stock.
         parts = (__version__, FINGERPRINT_VERSION, channel_type.name, channel.model_dump_json())
-        self._seed = "|".join((*parts, str(rate.rate)))
+        seed = "|".join((*parts, str(rate.rate)))
+        self._seed_hash = hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
 
-    def input_key(self, unit: Unit, stock: StockView) -> str | None:
-        """Identifies all a projection of ``unit`` is worked out from: its catalog rows as
-        written, its available stock, this channel's settings and rate, this version of
-        Syndicator. None when the catalog rows carry no digest."""
-        variant = unit.variant
-        if not unit.product.digest or (variant is not None and not variant.digest):
-            return None
-        own = variant.digest if variant else ""
-        text = f"{self._seed}|{unit.product.digest}|{own}|{stock.available}"
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    def input_key(self, unit_key: str | None) -> str | None:
+        """Identifies all a projection is worked out from: the unit (see :func:`unit_key`),
+        this channel's settings and rate, this version of Syndicator."""
+        return None if unit_key is None else f"{self._seed_hash}.{unit_key}"
 
     def price(self, unit: Unit) -> PriceQuote:
         product_o, variant_o = unit.override(self.channel.id)

@@ -169,3 +169,19 @@ def test_other_file_kinds_are_refused_by_name(write: WriteFile, name: str) -> No
 def test_a_missing_file_is_reported(catalog_dir: Path) -> None:
     with pytest.raises(Unreadable, match="does not exist"):
         load_catalog(catalog_dir / "nope.csv")
+
+
+def test_old_macintosh_line_ends_and_no_final_line_end(write: WriteFile) -> None:
+    path = write(
+        "mac.csv",
+        "sku;title_fr;category;price;stock\rR-1;Tapis;rugs;10;1\rR-2;Pouf;poufs;5;2",
+        dedent=False,
+    )
+    catalog = load_catalog(path)
+    assert catalog.problems == ()
+    assert [(p.sku, p.line) for p in catalog.products] == [("R-1", 2), ("R-2", 3)]
+
+
+def test_an_empty_file_cannot_be_used(write: WriteFile) -> None:
+    with pytest.raises(Unreadable, match="empty"):
+        load_catalog(write("empty.csv", "\ufeff\r\n"))

@@ -99,7 +99,8 @@ def test_rounding_rules_that_do_not_fit(name: str, currency: str, message: str) 
 def test_a_fixed_channel_price_is_used_as_it_is_but_not_below_the_floor() -> None:
     rule = PriceRule("USD", D(15), floor=D(25))
     q = quote_fixed(D("489.00"), D(4500), rule, USD)
-    assert (q.price.amount, q.fixed) == (D("489.00"), True)
+    assert (q.price.amount, q.fixed) == (D("489.00"), D("489.00"))
+    assert [s.label for s in q.steps] == ["price set in the catalog for this channel"]
     assert q.net == D("415.6500")
     assert quote_fixed(D(10), D(100), rule, USD).price.amount == D("25.00")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,7 @@ from syndicator.store.repo import (
     save_listings,
     save_stock_counts,
 )
-from syndicator.store.schema import metadata, stock_ledger
+from syndicator.store.schema import listings, metadata, stock_ledger
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -78,8 +79,10 @@ def test_money_is_exact_and_floats_are_refused(store: Store) -> None:
         save_listings(conn, "coop", "amazon", [state], NOW)
     with store.read() as conn:
         loaded = load_listings(conn, "coop", "amazon")["R-1"]
-    assert loaded == state
+        confirmed_at = conn.execute(select(listings.c.confirmed_at)).scalar_one()
+    assert loaded == replace(state, confirmed_at=None)  # planning reads no timestamps
     assert str(loaded.price) == "601.99"
+    assert confirmed_at == NOW
     with pytest.raises(Exception, match="must be Decimal"), store.write() as conn:
         save_listings(
             conn,

@@ -164,9 +164,12 @@ def _one(raw: Raw, label: str) -> str | None:
 
 
 def _items(raw: Raw, label: str) -> tuple[str, ...] | None:
-    if type(raw) is str and "|" not in raw:
-        one = _one(raw, label)
-        return (one,) if one else None
+    if type(raw) is str:
+        if "|" not in raw:
+            one = _one(raw, label)
+            return (one,) if one else None
+        if raw.isascii() and "\r" not in raw:  # the common case, without a call per item
+            return tuple(t for t in map(str.strip, raw.split("|")) if t) or None
     parts = raw if isinstance(raw, list) else raw.split("|")
     items = tuple(t for t in (normalize_text(p) for p in parts) if t)
     return items or None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from syndicator.catalog.build import BASE_FIELDS, OVERRIDE_FIELDS, TEXT_FIELDS, Row
@@ -33,6 +34,26 @@ def _digest(seed: str, cells: list[str]) -> str:
     """Identifies a row as written, under this header (a renamed column changes it)."""
     text = seed + "\x1e" + "\x1f".join(cells)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their ends, one at a time (a large file is not copied whole).
+
+    Lines end with LF or CRLF; a file of CR-only line ends (old Macintosh Excel) is split on
+    those instead.
+    """
+    if "\n" not in text:
+        yield from text.splitlines(keepends=True)
+        return
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            if start < len(text):
+                yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -130,11 +151,12 @@ def read_csv_rows(
     Raises :class:`Unreadable` when the file has no header with a ``sku`` column.
     """
     channel_set = frozenset(channels)
-    lines = text.splitlines(keepends=True)
-    if not lines:
+    if not text.strip():
         raise Unreadable(Problem(file, 1, "the file is empty"))
-    delimiter = sniff_delimiter(lines[0])
-    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    lines = _lines(text)
+    first = next(lines)
+    delimiter = sniff_delimiter(first)
+    reader = csv.reader(itertools.chain((first,), lines), delimiter=delimiter, strict=False)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:  # pragma: no cover - splitlines gave a line

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from syndicator.bulk import paused_gc
 from syndicator.catalog.build import CatalogBuilder
 from syndicator.catalog.csv_reader import read_csv_rows
 from syndicator.catalog.model import Catalog
@@ -66,7 +67,9 @@ def decode_text(data: bytes, file: str) -> str:
             )
         )
     try:
-        return data.decode("utf-8-sig")
+        # Decoded straight from the buffer, past the BOM: no second copy of a large file.
+        start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        return str(memoryview(data)[start:], "utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise Unreadable(
@@ -146,10 +149,12 @@ def load_catalog(
                 )
             )
     else:
-        rows, problems, absent = read_csv_rows(text, file, channel_ids)
+        with paused_gc():
+            rows, problems, absent = read_csv_rows(text, file, channel_ids)
     del text
     builder = CatalogBuilder(file, path.parent, channel_ids, absent)
-    products, held = builder.build(rows)
+    with paused_gc():
+        products, held = builder.build(rows)
     return Catalog(
         path=path,
         display=file,

@@ -58,9 +58,9 @@ class ListingState:
     currency: str | None = None
     quantity: int | None = None
     language: str | None = None
+    input_key: str | None = None
     last_error: str | None = None
     confirmed_at: datetime | None = None
-    input_key: str | None = None
 
     @property
     def listed(self) -> bool:
@@ -72,15 +72,19 @@ class ListingState:
 
 _LISTING_COLUMNS = (
     "sku", "status", "parent_sku", "remote_id", "fingerprint", "price", "currency", "quantity",
-    "language", "last_error", "confirmed_at", "input_key",
+    "language", "input_key", "last_error", "confirmed_at",
 )  # fmt: skip
+# What planning needs: the leading fields of ListingState, without the timestamps.
+_PLAN_COLUMNS = _LISTING_COLUMNS[:10]
 
 
 def load_listings(conn: Connection, cooperative: str, channel: str) -> dict[str, ListingState]:
-    cols = [listings.c[name] for name in _LISTING_COLUMNS]
+    """What each SKU of a channel was last confirmed to show (without error and timestamps,
+    which planning does not need)."""
+    cols = [listings.c[name] for name in _PLAN_COLUMNS]
     rows = conn.execute(
         select(*cols).where(listings.c.cooperative == cooperative, listings.c.channel == channel)
-    )
+    ).all()
     return {row[0]: ListingState(*row) for row in rows}
 
 
