@@ -26,7 +26,6 @@ import hashlib
 import json
 import re
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -40,7 +39,6 @@ from starlette.routing import BaseRoute, Route
 
 from connectors.sandbox import spec_amazon as spec
 from connectors.sandbox.base import ApiError, Emulator, Handler, json_body
-from connectors.sandbox.faults import FaultPlan
 
 __all__ = [
     "DEMO_CLIENT_ID",
@@ -387,16 +385,7 @@ class AmazonSandbox(Emulator):
 
     name = "amazon"
     state: _State
-
-    def __init__(
-        self,
-        *,
-        quota_factor: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-        faults: FaultPlan | None = None,
-    ) -> None:
-        self.default_page_size = 100  # Amazon's default maxResultsPerPage
-        super().__init__(quota_factor=quota_factor, clock=clock, faults=faults)
+    default_page_size = 100  # Amazon's default maxResultsPerPage; tests may lower it
 
     def now(self) -> datetime:
         """The wall clock (``self.wall``): token expiry, order and feedback times, URL expiry."""
