@@ -7,7 +7,7 @@ of each type validates the ``settings:`` block of a channel in the daemon config
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from syndicator.channels import Capability, ChannelType
 
@@ -18,3 +18,6 @@ class Settings(BaseModel):
     """Base of every connector's settings: unknown keys are errors, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Scales the quotas Syndicator keeps to: only for a sandbox started with --quota-factor.
+    quota_factor: float = Field(default=1.0, gt=0, le=10_000)

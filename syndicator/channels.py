@@ -53,6 +53,7 @@ class ChannelType:
     requires_category: bool = False
     max_title_length: int | None = None
     max_tags: int | None = None
+    connector: str | None = None  # "module:Class" of its syndicator.connector.Connector
 
 
 def load_channel_types() -> Mapping[str, ChannelType]:

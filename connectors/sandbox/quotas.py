@@ -16,40 +16,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from connectors.limits import QUOTAS, Quota
+
 __all__ = ["QUOTAS", "Buckets", "Quota", "TakeResult"]
-
-
-@dataclass(frozen=True, slots=True)
-class Quota:
-    rate: float  # tokens per second
-    burst: int  # bucket size
-    per_day: int | None = None  # a second, daily bucket (Etsy)
-
-
-# (marketplace, operation) -> quota; "*" is the shared bucket of a marketplace.
-# Amazon: the usage plans in the SP-API models (rate / burst per selling partner).
-# Etsy: per API key, 10 per second and 10,000 per day (the historic defaults).
-# ANOU-style: our own published limits, see docs/anou-api.md.
-QUOTAS: dict[tuple[str, str], Quota] = {
-    ("amazon", "lwaToken"): Quota(10, 100),
-    ("amazon", "putListingsItem"): Quota(5, 10),
-    ("amazon", "patchListingsItem"): Quota(5, 10),
-    ("amazon", "getListingsItem"): Quota(5, 10),
-    ("amazon", "deleteListingsItem"): Quota(5, 10),
-    ("amazon", "createFeedDocument"): Quota(0.5, 15),
-    ("amazon", "createFeed"): Quota(0.0083, 15),
-    ("amazon", "getFeed"): Quota(2, 15),
-    ("amazon", "getFeedDocument"): Quota(0.0222, 10),
-    ("amazon", "searchOrders"): Quota(0.0056, 20),
-    ("amazon", "getOrder"): Quota(0.5, 30),
-    ("amazon", "getOrders"): Quota(0.0167, 20),
-    ("amazon", "getOrderItems"): Quota(0.5, 30),
-    ("amazon", "createReport"): Quota(0.0167, 15),
-    ("amazon", "getReport"): Quota(2, 15),
-    ("amazon", "getReportDocument"): Quota(0.0167, 15),
-    ("etsy", "*"): Quota(10, 10, per_day=10_000),
-    ("anou", "*"): Quota(20, 40, per_day=100_000),
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Column,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -22,11 +23,13 @@ from sqlalchemy import (
 from syndicator.store.types import Amount, UTCDateTime
 
 __all__ = [
+    "channel_tokens",
     "cursors",
     "journal",
     "listings",
     "metadata",
     "orders",
+    "quota_buckets",
     "reviews",
     "stock_counts",
     "stock_ledger",
@@ -162,4 +165,34 @@ journal = Table(
     Column("details", JSON),
     Index(None, "cooperative", "channel", "at"),
     Index(None, "sku"),
+)
+
+# Token buckets per (account, bucket): what each marketplace lets one seller or key call.
+# Kept in the store so that a restart does not burst past a limit and several workers on one
+# database share one seller's quota. ``updated_at`` is wall-clock epoch seconds.
+quota_buckets = Table(
+    "quota_buckets",
+    metadata,
+    Column("account", String(160), primary_key=True),
+    Column("bucket", String(64), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("blocked_until", Float, nullable=False, default=0.0),
+    Column("day", String(10)),  # UTC day of calls_today
+    Column("calls_today", Integer, nullable=False, default=0),
+    Column("throttled_today", Integer, nullable=False, default=0),
+)
+
+# Credentials a channel rotates (Etsy's refresh token), newest first; ``source_digest`` is a
+# hash of the configured value they descend from, so an operator's new token in the config
+# wins over the rotated chain of an older one. Never exported, logged or journalled.
+channel_tokens = Table(
+    "channel_tokens",
+    metadata,
+    Column("cooperative", ID, primary_key=True),
+    Column("channel", ID, primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("source_digest", String(64)),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -1,0 +1,62 @@
+"""What each marketplace lets one seller or API key call: one table, read by the
+connectors (to stay inside it) and by the sandbox (to enforce it).
+
+Each operation has the rate and burst its marketplace publishes (requests per second, and
+the bucket size). Etsy counts all calls of an API key together, per second and per day, so
+its operations share one bucket (``*``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from syndicator.store.quota import QuotaRule
+
+__all__ = ["QUOTAS", "Quota", "quota_rules"]
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    rate: float  # tokens per second
+    burst: int  # bucket size
+    per_day: int | None = None  # a second, daily bucket (Etsy)
+
+
+# (marketplace, operation) -> quota; "*" is the shared bucket of a marketplace.
+# Amazon: the usage plans in the SP-API models (rate / burst per selling partner).
+# Etsy: per API key, 10 per second and 10,000 per day (the historic defaults).
+# ANOU-style: our own published limits, see docs/anou-api.md.
+QUOTAS: dict[tuple[str, str], Quota] = {
+    ("amazon", "lwaToken"): Quota(10, 100),
+    ("amazon", "putListingsItem"): Quota(5, 10),
+    ("amazon", "patchListingsItem"): Quota(5, 10),
+    ("amazon", "getListingsItem"): Quota(5, 10),
+    ("amazon", "deleteListingsItem"): Quota(5, 10),
+    ("amazon", "createFeedDocument"): Quota(0.5, 15),
+    ("amazon", "createFeed"): Quota(0.0083, 15),
+    ("amazon", "getFeed"): Quota(2, 15),
+    ("amazon", "getFeedDocument"): Quota(0.0222, 10),
+    ("amazon", "searchOrders"): Quota(0.0056, 20),
+    ("amazon", "getOrder"): Quota(0.5, 30),
+    ("amazon", "getOrders"): Quota(0.0167, 20),
+    ("amazon", "getOrderItems"): Quota(0.5, 30),
+    ("amazon", "createReport"): Quota(0.0167, 15),
+    ("amazon", "getReport"): Quota(2, 15),
+    ("amazon", "getReportDocument"): Quota(0.0167, 15),
+    ("etsy", "*"): Quota(10, 10, per_day=10_000),
+    ("anou", "*"): Quota(20, 40, per_day=100_000),
+}
+
+
+def quota_rules(marketplace: str) -> dict[str, list[QuotaRule]]:
+    """The table's rows for ``marketplace`` as the buckets a connector draws from: one per
+    operation, and for a daily limit a second bucket that refills over a day."""
+    out: dict[str, list[QuotaRule]] = {}
+    for (market, operation), q in QUOTAS.items():
+        if market != marketplace:
+            continue
+        rules = [QuotaRule(operation, q.rate, q.burst)]
+        if q.per_day:
+            rules.append(QuotaRule(f"{operation}/day", q.per_day / 86_400, q.per_day))
+        out[operation] = rules
+    return out
