@@ -30,6 +30,9 @@ from syndicator.store.schema import quota_buckets
 
 __all__ = ["QuotaRule", "QuotaUsage", "StoreQuota", "quota_usage"]
 
+EPSILON = 1e-6  # tokens: float noise is not a missing token
+MIN_WAIT = 0.001  # seconds
+
 
 @dataclass(frozen=True, slots=True)
 class QuotaRule:
@@ -125,9 +128,11 @@ class StoreQuota:
                 calls, throttled = 0, 0
             need = min(weight, rule.burst)
             if blocked > now:
-                wait = max(wait, blocked - now)
-            elif tokens < need:
-                wait = max(wait, (need - tokens) / rule.rate)
+                wait = max(wait, blocked - now, MIN_WAIT)
+            elif tokens + EPSILON < need:
+                # Never below MIN_WAIT: epoch seconds (~1.8e9) have a resolution of about
+                # 2e-7 s, and a shorter sleep could leave the clock where it was.
+                wait = max(wait, (need - tokens) / rule.rate, MIN_WAIT)
             states.append((rule, tokens, blocked, calls, throttled))
         if wait > 0:
             return wait
@@ -138,7 +143,7 @@ class StoreQuota:
                 {
                     "account": self.account,
                     "bucket": rule.bucket,
-                    "tokens": tokens - min(weight, rule.burst),
+                    "tokens": max(0.0, tokens - min(weight, rule.burst)),
                     "updated_at": now,
                     "blocked_until": blocked,
                     "day": day,
@@ -152,8 +157,9 @@ class StoreQuota:
         return 0.0
 
     def penalize(self, operation: str, retry_after: float | None) -> None:
-        """The channel answered 429: its bucket is empty whatever ours says. Empty ours too,
-        and block it for ``retry_after`` seconds (or until one token is back)."""
+        """The channel answered 429: its bucket is empty whatever ours says. Block ours for
+        ``retry_after`` seconds (or one token's time), then let one call go and refill at
+        the rate from there."""
         now = self.clock()
         with self.store.write() as conn:
             for rule in self._rules(operation):
@@ -166,8 +172,8 @@ class StoreQuota:
                         quota_buckets.c.bucket == rule.bucket,
                     )
                     .values(
-                        tokens=0.0,
-                        updated_at=until,  # refills from the end of the block
+                        tokens=1.0,  # one call may go when the block ends, then the rate
+                        updated_at=until,
                         blocked_until=until,
                         throttled_today=quota_buckets.c.throttled_today + 1,
                     )
@@ -180,7 +186,7 @@ class StoreQuota:
                             {
                                 "account": self.account,
                                 "bucket": rule.bucket,
-                                "tokens": 0.0,
+                                "tokens": 1.0,
                                 "updated_at": until,
                                 "blocked_until": until,
                                 "day": datetime.fromtimestamp(now, UTC).date().isoformat(),

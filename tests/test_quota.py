@@ -1,0 +1,116 @@
+"""Quotas kept in the store: token buckets that survive restarts and are shared by workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from syndicator.store import Store
+from syndicator.store.quota import QuotaRule, StoreQuota, quota_usage
+from syndicator.store.tokens import StoreTokens
+
+
+class FakeClock:
+    """Time that moves only when the quota sleeps: waits are exact, tests instant."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'state.db'}")
+
+
+def quota(store: Store, clock: FakeClock, **kw: object) -> StoreQuota:
+    rules = {
+        "putListingsItem": [QuotaRule("putListingsItem", 5, 10)],
+        "*": [QuotaRule("*", 10, 10), QuotaRule("*/day", 100 / 86_400, 100)],
+    }
+    return StoreQuota(store, "amazon:A2SANDBOXATLAS", rules, clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+
+
+def test_a_burst_is_free_then_calls_wait_for_the_rate(store: Store) -> None:
+    clock = FakeClock()
+    q = quota(store, clock)
+    for _ in range(10):
+        assert q.acquire("putListingsItem") == 0
+    waited = q.acquire("putListingsItem")
+    assert waited == pytest.approx(0.2)  # one token at 5 a second
+    assert clock.slept == [pytest.approx(0.2)]
+
+
+def test_a_restart_does_not_burst_past_the_limit(store: Store, tmp_path: Path) -> None:
+    clock = FakeClock()
+    for _ in range(10):
+        quota(store, clock).acquire("putListingsItem")
+    store.close()
+    again = Store(f"sqlite:///{tmp_path / 'state.db'}")  # a new process, the same database
+    assert quota(again, clock).acquire("putListingsItem") == pytest.approx(0.2)
+
+
+def test_a_daily_limit_holds_across_operations(store: Store) -> None:
+    clock = FakeClock()
+    q = quota(store, clock, max_wait=60.0)
+    for i in range(100):
+        q.acquire("getShop" if i % 2 else "getReceipts")
+    with pytest.raises(TimeoutError, match="past the 60 s"):
+        q.acquire("getShop")  # the day's 100 are spent; the next is 864 s away
+
+
+def test_a_429_empties_the_bucket_for_retry_after(store: Store) -> None:
+    clock = FakeClock()
+    q = quota(store, clock)
+    q.acquire("putListingsItem")
+    q.penalize("putListingsItem", 3.0)
+    assert q.acquire("putListingsItem") == pytest.approx(3.0)
+    with store.read() as conn:
+        (usage,) = [u for u in quota_usage(conn, "amazon:") if u.bucket == "putListingsItem"]
+    assert usage.throttled_today == 1
+
+
+def test_workers_on_one_database_share_the_bucket(store: Store) -> None:
+    """Four threads (as four workers) take 40 tokens: 10 free, 30 at 50 a second."""
+    rules = {"*": [QuotaRule("*", 50, 10)]}
+    started = time.monotonic()
+
+    def worker() -> None:
+        q = StoreQuota(store, "etsy:key:abc", rules)
+        for _ in range(10):
+            q.acquire("getShop")
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with store.read() as conn:
+        (usage,) = quota_usage(conn, "etsy:")
+    assert usage.calls_today == 40
+    assert time.monotonic() - started >= (40 - 10) / 50 * 0.9  # together, within the rate
+
+
+def test_rotated_tokens_persist_and_a_new_configured_one_wins(store: Store) -> None:
+    tokens = StoreTokens(store, "atlas-rugs", "etsy", {"refresh_token": "r0"})
+    assert tokens.load("refresh_token") == "r0"
+    with tokens.exclusive() as locked:
+        assert locked.load("refresh_token") == "r0"
+        locked.save({"refresh_token": "r1", "access_token": "a1"})
+    again = StoreTokens(store, "atlas-rugs", "etsy", {"refresh_token": "r0"})
+    assert again.load("refresh_token") == "r1"
+    assert again.load("access_token") == "a1"
+    operator = StoreTokens(store, "atlas-rugs", "etsy", {"refresh_token": "new-from-config"})
+    assert operator.load("refresh_token") == "new-from-config"
+    other = StoreTokens(store, "atlas-rugs", "amazon", {"refresh_token": "r0"})
+    assert other.load("refresh_token") == "r0"
