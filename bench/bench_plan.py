@@ -466,9 +466,14 @@ def _plan(config_path: Path) -> Any:
 
 
 def _counts(report: Any) -> dict[str, int]:
+    """Actions and how many SKUs get each, over every channel (the SKUs left out unchecked
+    because nothing changed count as unchanged)."""
     counts: dict[str, int] = {}
-    for op in report.ops():
-        counts[str(op.action)] = counts.get(str(op.action), 0) + 1
+    for coop in report.cooperatives:
+        for chplan in coop.channels:
+            for action, n in chplan.counts().items():
+                if n:
+                    counts[str(action)] = counts.get(str(action), 0) + n
     return counts
 
 

@@ -168,10 +168,13 @@ def phases(config_path: str, expected: int) -> dict[str, Any]:
 
         return wrapper
 
-    loader_module.read_csv_rows = timed("load_catalog: read_csv_rows", loader_module.read_csv_rows)
-    build = timed("load_catalog: CatalogBuilder.build", CatalogBuilder.build)
+    loader_module.read_csv_rows = timed("read_catalog: read_csv_rows", loader_module.read_csv_rows)
+    build = timed("CatalogBuilder.build", CatalogBuilder.build)
     CatalogBuilder.build = build  # type: ignore[method-assign]
-    plan_module.load_catalog = timed("load_catalog (all)", plan_module.load_catalog, True)
+    plan_module.read_catalog = timed("read_catalog (all)", plan_module.read_catalog, True)
+    plan_module.split_unchanged = timed("split_unchanged", plan_module.split_unchanged)
+    plan_module.confirmed_unit_keys = timed("confirmed_unit_keys", plan_module.confirmed_unit_keys)
+    plan_module.stock_count_values = timed("stock_count_values", plan_module.stock_count_values)
     plan_module.load_stock_counts = timed("load_stock_counts", plan_module.load_stock_counts)
     plan_module.ledger_sums = timed("ledger_sums", plan_module.ledger_sums)
     plan_module.stock_views = timed("stock_views", plan_module.stock_views)

@@ -264,10 +264,13 @@ def _print_plan(console: Console, report: PlanReport, show_all: bool) -> None:
             continue
         catalog = cplan.catalog
         assert catalog is not None
+        checked = sum(1 for _ in catalog.units())
+        skipped = (
+            f" and {cplan.unchanged} left unchanged without checking" if cplan.unchanged else ""
+        )
         console.print(
             Text(
-                f"catalog {catalog.display}: {len(catalog.products)} products, "
-                f"{sum(1 for _ in catalog.units())} SKUs",
+                f"catalog {catalog.display}: {checked} SKUs checked{skipped}",
                 style="dim",
             )
         )
@@ -377,7 +380,13 @@ def plan(
     store = Store(cfg.database_url)
     try:
         report = make_plan(
-            cfg, store, today=datetime.now(UTC).date(), cooperative=cooperative, channel=channel
+            cfg,
+            store,
+            today=datetime.now(UTC).date(),
+            cooperative=cooperative,
+            channel=channel,
+            # Listing or explaining every SKU needs every row checked and projected.
+            incremental=not (show_all or explain),
         )
     except PlanFilterError as exc:
         _err().print(Text(str(exc), style="red"))

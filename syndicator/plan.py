@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import Connection
+
 from syndicator.bulk import paused_gc
-from syndicator.catalog import Catalog, CatalogLimits, load_catalog
+from syndicator.catalog import Catalog, CatalogLimits, CatalogRows, read_catalog
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
+from syndicator.incremental import split_unchanged
 from syndicator.planner import Action, PlannedOp, plan_channel
 from syndicator.pricing import ExchangeRate
 from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
@@ -27,9 +30,23 @@ from syndicator.projection import (
 )
 from syndicator.stock import StockView, stock_views
 from syndicator.store import Store
-from syndicator.store.repo import ledger_sums, load_listings, load_stock_counts
+from syndicator.store.repo import (
+    confirmed_unit_keys,
+    ledger_sums,
+    listed_count,
+    listed_skus,
+    load_listings,
+    load_stock_counts,
+    stock_count_values,
+)
 
-__all__ = ["ChannelPlan", "CooperativePlan", "PlanReport", "make_plan"]
+__all__ = [
+    "ChannelPlan",
+    "CooperativePlan",
+    "PlanReport",
+    "current_projections",
+    "make_plan",
+]
 
 STALE_RATE_DAYS = 45
 
@@ -42,10 +59,13 @@ class ChannelPlan:
     problems: list[Problem] = field(default_factory=list)
     rate: ExchangeRate | None = None
 
+    unchanged: int = 0  # SKUs left out unchecked: unchanged, with no op (see make_plan)
+
     def counts(self) -> dict[Action, int]:
         out = dict.fromkeys(Action, 0)
         for op in self.ops:
             out[op.action] += 1
+        out[Action.UNCHANGED] += self.unchanged
         return out
 
 
@@ -55,7 +75,8 @@ class CooperativePlan:
     catalog: Catalog | None = None
     unreadable: Problem | None = None
     channels: list[ChannelPlan] = field(default_factory=list)
-    stock: dict[str, StockView] = field(default_factory=dict)
+    stock: dict[str, StockView] = field(default_factory=dict)  # of the units checked
+    unchanged: int = 0  # units left out unchecked because nothing changed for them
 
 
 @dataclass(slots=True)
@@ -118,8 +139,14 @@ def make_plan(
     today: date,
     cooperative: str | None = None,
     channel: str | None = None,
+    incremental: bool = True,
 ) -> PlanReport:
-    """The plan for the selected cooperatives and channels, as of ``today`` (for rates)."""
+    """The plan for the selected cooperatives and channels, as of ``today`` (for rates).
+
+    ``incremental``: leave out, unchecked, the products whose rows and stock gave every
+    channel's last confirmed listing (see :mod:`syndicator.incremental`); they count as
+    unchanged. False checks and projects every row (``plan --all``, ``--explain``).
+    """
     report = PlanReport()
     with paused_gc():
         limits = CatalogLimits(max_bytes=config.max_catalog_bytes)
@@ -127,7 +154,7 @@ def make_plan(
             cplan = CooperativePlan(coop)
             report.cooperatives.append(cplan)
             try:
-                catalog = load_catalog(
+                read = read_catalog(
                     config.catalog_path(coop),
                     channels=[c.id for c in coop.channels],
                     display=config.catalog_display(coop),
@@ -137,62 +164,125 @@ def make_plan(
             except Unreadable as exc:
                 cplan.unreadable = exc.problem
                 continue
-            cplan.catalog = catalog
-            units = list(catalog.units())
             with store.read() as conn:
-                stored = load_stock_counts(conn, coop.id)
-                after_count, after_file = ledger_sums(conn, coop.id, catalog.modified_at)
-                cplan.stock = stock_views(
-                    units, stored, after_count, after_file, catalog.modified_at
-                )
-                unit_keys = {u.sku: unit_key(u, cplan.stock[u.sku]) for u in units}
-                held_reasons = {
-                    sku: f"left out of the catalog because of a problem on line {line}"
-                    for sku, line in catalog.held.items()
-                }
-                for ch in channels:
-                    chplan = ChannelPlan(coop.id, ch)
-                    cplan.channels.append(chplan)
-                    if not ch.enabled:
-                        continue
-                    try:
-                        rate = config.rates.rate(ch.currency, today)
-                    except LookupError as exc:
-                        chplan.problems.append(Problem(str(config.path), None, f"{ch.id}: {exc}"))
-                        continue
-                    chplan.rate = rate
-                    if rate.day and (today - rate.day).days > STALE_RATE_DAYS:
-                        report.warnings.append(
-                            f"{coop.id}/{ch.id}: the MAD->{ch.currency} rate is from "
-                            f"{rate.day.isoformat()}, {(today - rate.day).days} days ago; add a "
-                            "newer row to exchange_rates"
-                        )
-                    projector = Projector(ch, config.channel_types[ch.type], rate)
-                    listings = load_listings(conn, coop.id, ch.id)
-                    results: list[Projection | Held | Disabled | Unchanged] = []
-                    for u in units:
-                        stock = cplan.stock[u.sku]
-                        key = projector.input_key(unit_keys[u.sku])
-                        state = listings.get(u.sku)
-                        if (
-                            key is not None
-                            and state is not None
-                            and state.input_key == key
-                            and state.listed
-                        ):
-                            results.append(Unchanged(u.sku, u.parent_sku))
-                        else:
-                            results.append(projector.project(u, stock, key))
-                    for r in results:
-                        if isinstance(r, Held):
-                            notes = [f"not listed on {ch.id}: {r.reason}"]
-                        elif isinstance(r, Projection):
-                            notes = [f"{ch.id}: {w}" for w in r.warnings]
-                        else:
-                            continue
-                        chplan.problems += [
-                            Problem(catalog.display, r.line, n, r.sku, Severity.WARNING)
-                            for n in notes
-                        ]
-                    chplan.ops = plan_channel(coop.id, ch.id, results, held_reasons, listings)
+                _plan_cooperative(config, conn, cplan, read, channels, today, report, incremental)
     return report
+
+
+def _plan_cooperative(
+    config: Config,
+    conn: Connection,
+    cplan: CooperativePlan,
+    read: CatalogRows,
+    channels: list[ChannelConfig],
+    today: date,
+    report: PlanReport,
+    incremental: bool,
+) -> None:
+    coop = cplan.cooperative
+    after_count, after_file = ledger_sums(conn, coop.id, read.modified_at)
+
+    # The channels that can be planned, each with its projector.
+    ready: list[tuple[ChannelPlan, Projector]] = []
+    for ch in channels:
+        chplan = ChannelPlan(coop.id, ch)
+        cplan.channels.append(chplan)
+        if not ch.enabled:
+            continue
+        try:
+            rate = config.rates.rate(ch.currency, today)
+        except LookupError as exc:
+            chplan.problems.append(Problem(str(config.path), None, f"{ch.id}: {exc}"))
+            continue
+        chplan.rate = rate
+        if rate.day and (today - rate.day).days > STALE_RATE_DAYS:
+            report.warnings.append(
+                f"{coop.id}/{ch.id}: the MAD->{ch.currency} rate is from "
+                f"{rate.day.isoformat()}, {(today - rate.day).days} days ago; add a "
+                "newer row to exchange_rates"
+            )
+        ready.append((chplan, Projector(ch, config.channel_types[ch.type], rate)))
+
+    unchanged: list[tuple[str, str | None]] = []
+    if incremental and ready:
+        confirmed = confirmed_unit_keys(
+            conn, coop.id, [(chplan.channel.id, p.key_prefix) for chplan, p in ready]
+        )
+        rows, unchanged = split_unchanged(
+            read.rows, stock_count_values(conn, coop.id), after_count, confirmed
+        )
+        catalog = read.build(rows)
+    else:
+        catalog = read.build()
+    read.rows = []  # what is left unchecked is not needed any more
+    cplan.catalog = catalog
+    cplan.unchanged = len(unchanged)
+    units = list(catalog.units())
+    stored = load_stock_counts(conn, coop.id, [u.sku for u in units] if unchanged else None)
+    cplan.stock = stock_views(units, stored, after_count, after_file, catalog.modified_at)
+    unit_keys = {u.sku: unit_key(u, cplan.stock[u.sku]) for u in units}
+    held_reasons = {
+        sku: f"left out of the catalog because of a problem on line {line}"
+        for sku, line in catalog.held.items()
+    }
+    unchanged_skus = {sku for sku, _ in unchanged}
+    for chplan, projector in ready:
+        ch = chplan.channel
+        if not unchanged_skus:
+            listings = load_listings(conn, coop.id, ch.id)
+        else:  # only what this plan looks at: built units, held SKUs, possible delists
+            listings = load_listings(conn, coop.id, ch.id, set(unit_keys) | set(catalog.held))
+            shown = len(unchanged_skus) + sum(1 for s in listings.values() if s.listed)
+            if listed_count(conn, coop.id, ch.id) > shown:  # SKUs gone from the catalog
+                gone = [k for k in listed_skus(conn, coop.id, ch.id) if k not in unchanged_skus]
+                listings.update(load_listings(conn, coop.id, ch.id, gone))
+        results: list[Projection | Held | Disabled | Unchanged] = []
+        for u in units:
+            stock = cplan.stock[u.sku]
+            key = projector.input_key(unit_keys[u.sku])
+            state = listings.get(u.sku)
+            if key is not None and state is not None and state.input_key == key and state.listed:
+                results.append(Unchanged(u.sku, u.parent_sku))
+            else:
+                results.append(projector.project(u, stock, key))
+        for r in results:
+            if isinstance(r, Held):
+                notes = [f"not listed on {ch.id}: {r.reason}"]
+            elif isinstance(r, Projection):
+                notes = [f"{ch.id}: {w}" for w in r.warnings]
+            else:
+                continue
+            chplan.problems += [
+                Problem(catalog.display, r.line, n, r.sku, Severity.WARNING) for n in notes
+            ]
+        chplan.ops = plan_channel(
+            coop.id, ch.id, results, held_reasons, listings, also_seen=unchanged_skus
+        )
+        chplan.unchanged = len(unchanged)
+
+
+def current_projections(
+    config: Config, store: Store, cooperative: str, channel: str, *, today: date
+) -> list[Projection]:
+    """What ``cooperative``'s ``channel`` should show now, unit by unit, every row checked
+    and every unit projected (held and turned-off units left out): for a product feed.
+
+    Raises :class:`~syndicator.problems.Unreadable` when the catalog cannot be read and
+    LookupError when the channel has no exchange rate for ``today``.
+    """
+    coop = config.cooperative(cooperative)
+    ch = coop.channel(channel)
+    catalog = read_catalog(
+        config.catalog_path(coop),
+        channels=[c.id for c in coop.channels],
+        display=config.catalog_display(coop),
+        cooperative=coop.id,
+        limits=CatalogLimits(max_bytes=config.max_catalog_bytes),
+    ).build()
+    units = list(catalog.units())
+    with store.read() as conn:
+        after_count, after_file = ledger_sums(conn, coop.id, catalog.modified_at)
+        stored = load_stock_counts(conn, coop.id)
+    stock = stock_views(units, stored, after_count, after_file, catalog.modified_at)
+    projector = Projector(ch, config.channel_types[ch.type], config.rates.rate(ch.currency, today))
+    return [r for u in units if isinstance(r := projector.project(u, stock[u.sku]), Projection)]

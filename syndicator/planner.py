@@ -11,7 +11,7 @@ that keeps its last good state because of a problem; ``unchanged`` when nothing 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -128,14 +128,17 @@ def plan_channel(
     results: Iterable[Projection | Held | Disabled | Unchanged],
     held: Mapping[str, str],
     listings: Mapping[str, ListingState],
+    *,
+    also_seen: Collection[str] = (),
 ) -> list[PlannedOp]:
     """One operation per SKU known to the catalog or the store, in catalog order.
 
     ``held``: SKUs left out of the catalog because of a problem (SKU -> reason); like a
-    :class:`Held` result, they keep their last good state.
+    :class:`Held` result, they keep their last good state. ``also_seen``: SKUs in the
+    catalog that were left out unchecked because nothing changed (no op, never delisted).
     """
     ops: list[PlannedOp] = []
-    seen: set[str] = set()
+    seen: set[str] = set(also_seen)
     op = functools.partial(_op, cooperative, channel)
     for r in results:
         seen.add(r.sku)

@@ -21,7 +21,15 @@ from syndicator.money import Money
 from syndicator.pricing import ExchangeRate, PriceQuote, PriceRule, quote, quote_fixed
 from syndicator.stock import StockView
 
-__all__ = ["Disabled", "Held", "Projection", "Projector", "Unchanged", "unit_key"]
+__all__ = [
+    "Disabled",
+    "Held",
+    "Projection",
+    "Projector",
+    "Unchanged",
+    "unit_key",
+    "unit_key_of",
+]
 
 FINGERPRINT_VERSION = "v1"
 
@@ -90,8 +98,13 @@ def unit_key(unit: Unit, stock: StockView) -> str | None:
     variant = unit.variant
     if not unit.product.digest or (variant is not None and not variant.digest):
         return None
-    own = variant.digest if variant else ""
-    text = f"{unit.product.digest}|{own}|{stock.available}"
+    return unit_key_of(unit.product.digest, variant.digest if variant else "", stock.available)
+
+
+def unit_key_of(product_digest: str, variant_digest: str, available: int) -> str:
+    """:func:`unit_key` from the row digests themselves (the product's, the variant's or "")
+    and the available stock, for rows not built into a :class:`Unit`."""
+    text = f"{product_digest}|{variant_digest}|{available}"
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -114,7 +127,12 @@ class Projector:
     def input_key(self, unit_key: str | None) -> str | None:
         """Identifies all a projection is worked out from: the unit (see :func:`unit_key`),
         this channel's settings and rate, this version of Syndicator."""
-        return None if unit_key is None else f"{self._seed_hash}.{unit_key}"
+        return None if unit_key is None else f"{self.key_prefix}{unit_key}"
+
+    @property
+    def key_prefix(self) -> str:
+        """What every input key of this channel (settings, rate, version) starts with."""
+        return f"{self._seed_hash}."
 
     def price(self, unit: Unit) -> PriceQuote:
         product_o, variant_o = unit.override(self.channel.id)

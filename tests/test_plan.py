@@ -97,7 +97,19 @@ class World:
             os.utime(path, (mtime.timestamp(), mtime.timestamp()))
 
     def plan(self, **kw: str) -> PlanReport:
-        return make_plan(self.config, self.store, today=TODAY, **kw)
+        """The full plan (every row checked), after showing that the incremental plan, which
+        leaves unchanged products unchecked, plans exactly the same changes."""
+        full = make_plan(self.config, self.store, today=TODAY, incremental=False, **kw)
+        fast = make_plan(self.config, self.store, today=TODAY, **kw)
+
+        def changes(report: PlanReport) -> list[dict[str, object]]:
+            return [op.to_json() for op in report.ops() if op.action is not Action.UNCHANGED]
+
+        assert changes(fast) == changes(full)
+        for a, b in zip(fast.cooperatives, full.cooperatives, strict=True):
+            assert [c.counts() for c in a.channels] == [c.counts() for c in b.channels]
+        assert sorted(map(str, fast.problems())) == sorted(map(str, full.problems()))
+        return full
 
     def ops(self, **kw: str) -> dict[tuple[str, str], PlannedOp]:
         return {(op.channel, op.sku): op for op in self.plan(**kw).ops()}
@@ -207,6 +219,66 @@ def test_once_confirmed_nothing_changes_and_no_call_is_planned(world: World) -> 
     assert all(op.projection is None for op in ops if op.previous_price is not None)
     unchanged = world.ops()[("amazon", "RUG-1")]
     assert (str(unchanged.price), unchanged.quantity) == ("572.99 USD", 1)
+
+
+def test_unchanged_products_are_not_even_checked_again(world: World) -> None:
+    """After a confirmation, a plan checks only what changed: here nothing, then one row."""
+    world.confirm()
+    fast = make_plan(world.config, world.store, today=TODAY)
+    (coop,) = fast.cooperatives
+    assert coop.catalog is not None
+    # A product with a unit not listed on some channel is checked every time: VIN-4 (off for
+    # Amazon), OUT-5 (sold out), RUG-1 and CSH-3-L (ANOU's buffer leaves 0: not created
+    # there). RUG-2, listed everywhere as confirmed, is left out unchecked.
+    assert {p.sku for p in coop.catalog.products} == {"RUG-1", "CSH-3", "VIN-4", "OUT-5"}
+    assert coop.unchanged == 1
+    assert all(op.action is Action.UNCHANGED for op in fast.ops())
+    rows = dict(ROWS)
+    rows["CSH-3-L"] = rows["CSH-3-L"].replace(";420;", ";460;")
+    world.write_catalog(rows)
+    fast = make_plan(world.config, world.store, today=TODAY)
+    (coop,) = fast.cooperatives
+    assert coop.catalog is not None
+    changed = {
+        (op.channel, op.sku): op.action for op in fast.ops() if op.action is not Action.UNCHANGED
+    }
+    assert changed == {(ch, "CSH-3-L"): Action.REPRICE for ch in ("amazon", "etsy")}
+    rows["RUG-2"] = rows["RUG-2"].replace("Azilal rug", "Azilal rug, wool")
+    world.write_catalog(rows)
+    (coop,) = make_plan(world.config, world.store, today=TODAY).cooperatives
+    assert coop.catalog is not None and coop.unchanged == 0
+    assert "RUG-2" in {p.sku for p in coop.catalog.products}
+    world.plan()  # and the full plan agrees
+
+
+def test_a_sale_or_a_bad_edit_brings_a_product_back_into_the_checks(world: World) -> None:
+    world.confirm()
+    world.sell("RUG-2", 1)
+    rows = dict(ROWS)
+    rows["RUG-1"] = rows["RUG-1"].replace(";4500;", ";-4;")
+    world.write_catalog(rows)
+    fast = make_plan(world.config, world.store, today=TODAY)
+    (coop,) = fast.cooperatives
+    assert coop.catalog is not None
+    assert {"RUG-2"} <= {p.sku for p in coop.catalog.products}
+    assert coop.catalog.held == {"RUG-1": 2}
+    assert any(p.sku == "RUG-1" and p.line == 2 for p in fast.problems())
+    ops = {(op.channel, op.sku): op for op in fast.ops()}
+    assert ops[("etsy", "RUG-2")].action is Action.RESTOCK
+    assert ops[("amazon", "RUG-1")].action is Action.HOLD  # keeps its last good state
+    world.plan()
+
+
+def test_a_removed_row_is_still_delisted_when_the_rest_is_left_unchecked(world: World) -> None:
+    world.confirm()
+    rows = {k: v for k, v in ROWS.items() if k != "RUG-2"}
+    world.write_catalog(rows)
+    fast = make_plan(world.config, world.store, today=TODAY)
+    changed = {
+        (op.channel, op.sku): op.action for op in fast.ops() if op.action is not Action.UNCHANGED
+    }
+    assert changed == {(ch, "RUG-2"): Action.DELIST for ch in ("amazon", "etsy", "anou")}
+    world.plan()
 
 
 def test_what_changed_since_the_last_confirmation_is_worked_out_again(world: World) -> None:
@@ -397,3 +469,17 @@ def test_plan_json_has_the_promised_fields(world: World) -> None:
     assert {"cooperative", "channel", "sku", "action", "price", "quantity"} <= set(op)
     assert op["price"] == {"amount": "572.99", "currency": "USD"}
     assert isinstance(op["price"]["amount"], str) and Decimal(op["price"]["amount"])  # type: ignore[index]
+
+
+def test_a_sku_written_twice_is_reported_when_the_rest_is_left_unchecked(world: World) -> None:
+    world.confirm()
+    rows = dict(ROWS)
+    rows["RUG-2 again"] = ROWS["RUG-2"].replace("Azilal rug", "Azilal rug, copy")
+    world.write_catalog(rows)
+    fast = make_plan(world.config, world.store, today=TODAY)
+    (coop,) = fast.cooperatives
+    assert coop.catalog is not None and set(coop.catalog.held) == {"RUG-2"}
+    assert any("also used on line" in p.message for p in fast.problems())
+    actions = {op.action for op in fast.ops() if op.sku == "RUG-2"}
+    assert actions == {Action.HOLD}  # keeps its last good state on every channel
+    world.plan()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syndicator.catalog.loader import CatalogLimits, load_catalog
+from syndicator.catalog.loader import CatalogLimits, CatalogRows, load_catalog, read_catalog
 from syndicator.catalog.model import (
     Catalog,
     ChannelOverride,
@@ -15,10 +15,12 @@ from syndicator.catalog.model import (
 __all__ = [
     "Catalog",
     "CatalogLimits",
+    "CatalogRows",
     "ChannelOverride",
     "Dimensions",
     "Product",
     "Unit",
     "Variant",
     "load_catalog",
+    "read_catalog",
 ]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -104,7 +104,6 @@ _STOCK_HINT = "write how many pieces you have, for example 1 (0 if none is left)
 Raw = str | list[str]
 
 
-@dataclass(slots=True)
 class Row:
     """A product or a variant as read from the file, before any rule is applied.
 
@@ -114,14 +113,56 @@ class Row:
     ``lines`` gives the line of a key (``"price"``, ``"etsy/price"``) where it differs from
     the row's (YAML); ``problems`` are what the reader already found wrong in this row;
     ``digest`` identifies the row as written, so that a plan can tell it has not changed.
+
+    A CSV row keeps its cells and makes ``fields`` only when the rules need them:
+    :meth:`cell` reads one field without that, which is all a plan needs for a row that did
+    not change (see :mod:`syndicator.incremental`).
     """
 
-    line: int
-    fields: dict[str, Raw] = field(default_factory=dict)
-    overrides: dict[str, dict[str, Raw]] = field(default_factory=dict)
-    lines: dict[str, int] | None = None
-    problems: list[Problem] = field(default_factory=list)
-    digest: str = ""
+    __slots__ = ("_cells", "_fields", "_index", "digest", "line", "lines", "overrides", "problems")
+
+    def __init__(
+        self,
+        line: int,
+        fields: dict[str, Raw] | None = None,
+        overrides: dict[str, dict[str, Raw]] | None = None,
+        lines: dict[str, int] | None = None,
+        problems: list[Problem] | None = None,
+        digest: str = "",
+        *,
+        cells: list[str] | None = None,
+        index: Mapping[str, int] | None = None,
+    ) -> None:
+        self.line = line
+        self._fields = fields if fields is not None or cells is not None else {}
+        self._cells = cells
+        self._index = index
+        self.overrides = overrides if overrides is not None else {}
+        self.lines = lines
+        self.problems = problems if problems is not None else []
+        self.digest = digest
+
+    @property
+    def fields(self) -> dict[str, Raw]:
+        fields = self._fields
+        if fields is None:
+            cells, index = self._cells, self._index
+            assert cells is not None and index is not None
+            fields = self._fields = {key: cells[i] for key, i in index.items() if cells[i]}
+            self._cells = None
+        return fields
+
+    @fields.setter
+    def fields(self, value: dict[str, Raw]) -> None:
+        self._fields, self._cells = value, None
+
+    def cell(self, key: str) -> Raw | None:
+        """One field as written (None when empty or absent), without making ``fields``."""
+        if self._fields is not None:
+            return self._fields.get(key)
+        assert self._cells is not None and self._index is not None
+        i = self._index.get(key)
+        return (self._cells[i] or None) if i is not None else None
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line) if self.lines else self.line

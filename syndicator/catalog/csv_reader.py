@@ -13,8 +13,9 @@ import hashlib
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from syndicator.catalog.build import BASE_FIELDS, OVERRIDE_FIELDS, TEXT_FIELDS, Row
+from syndicator.catalog.build import BASE_FIELDS, OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
 from syndicator.languages import is_language
 from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
 
@@ -30,10 +31,18 @@ class _Column:
     key: str
 
 
-def _digest(seed: str, cells: list[str]) -> str:
-    """Identifies a row as written, under this header (a renamed column changes it)."""
-    text = seed + "\x1e" + "\x1f".join(cells)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+def _header_hash(header: list[str]) -> Any:
+    """The start of every row's digest: the header, hashed once for the whole file."""
+    seed = "\x1f".join(header) + "\x1e"
+    return hashlib.blake2b(seed.encode("utf-8", "surrogatepass"), digest_size=16)
+
+
+def _digest(start: Any, cells: list[str]) -> str:
+    """Identifies a row as written, under this header (a renamed column changes it): the
+    hash of the header, a separator and the row's cells, as one text."""
+    h = start.copy()
+    h.update("\x1f".join(cells).encode("utf-8", "surrogatepass"))
+    return str(h.hexdigest())
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -175,8 +184,9 @@ def read_csv_rows(
     missing = frozenset(r for r in _REQUIRED if all(c.key != r for c in columns))
 
     base = [(c.index, c.key) for c in columns if c.channel is None]
+    index = {key: i for i, key in base}
     over = [(c.index, c.channel, c.key) for c in columns if c.channel is not None]
-    seed = "\x1f".join(header)
+    start_hash = _header_hash(header)
     rows: list[Row] = []
     start = reader.line_num + 1
     try:
@@ -184,10 +194,10 @@ def read_csv_rows(
             line, start = start, reader.line_num + 1
             if not any(cells):
                 continue
-            row = Row(line)
+            found: list[Problem] = []
             if len(cells) > width:
                 if any(c.strip() for c in cells[width:]):
-                    row.problems.append(
+                    found.append(
                         Problem(
                             file,
                             line,
@@ -197,12 +207,25 @@ def read_csv_rows(
                     )
             elif len(cells) < width:
                 cells += [""] * (width - len(cells))
-            row.fields = {key: cells[i] for i, key in base if cells[i]}
+            overrides: dict[str, dict[str, Raw]] = {}
             for i, channel, key in over:
                 if cells[i]:
-                    row.overrides.setdefault(channel, {})[key] = cells[i]
-            row.digest = _digest(seed, cells)
-            rows.append(row)
+                    if channel in overrides:
+                        overrides[channel][key] = cells[i]
+                    else:
+                        overrides[channel] = {key: cells[i]}
+            rows.append(
+                Row(
+                    line,
+                    None,
+                    overrides,
+                    None,
+                    found,
+                    _digest(start_hash, cells),
+                    cells=cells,
+                    index=index,
+                )
+            )
     except csv.Error as exc:
         raise Unreadable(Problem(file, start, f"the CSV cannot be read here: {exc}")) from None
     return rows, problems, missing

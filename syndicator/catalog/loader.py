@@ -15,14 +15,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from syndicator.bulk import paused_gc
-from syndicator.catalog.build import CatalogBuilder
+from syndicator.catalog.build import CatalogBuilder, Row
 from syndicator.catalog.csv_reader import read_csv_rows
 from syndicator.catalog.model import Catalog
 from syndicator.catalog.yaml_reader import read_yaml_rows
 from syndicator.problems import Problem, Unreadable, sort_problems
 from syndicator.yamlsafe import YamlLimits
 
-__all__ = ["DEFAULT_CHANNELS", "CatalogLimits", "decode_text", "load_catalog"]
+__all__ = [
+    "DEFAULT_CHANNELS",
+    "CatalogLimits",
+    "CatalogRows",
+    "decode_text",
+    "load_catalog",
+    "read_catalog",
+]
 
 MIB = 1024 * 1024
 # Overrides are checked against the cooperative's channel ids; without a config, against the
@@ -82,6 +89,45 @@ def decode_text(data: bytes, file: str) -> str:
         ) from None
 
 
+@dataclass(slots=True)
+class CatalogRows:
+    """A catalog file read into rows, before the rules are applied (see :func:`read_catalog`).
+
+    ``problems``: what the reader found about the file as a whole (an unknown column ...);
+    ``absent``: required CSV columns that are missing.
+    """
+
+    path: Path
+    display: str
+    format: str
+    cooperative: str | None
+    rows: list[Row]
+    problems: list[Problem]
+    absent: frozenset[str]
+    channels: tuple[str, ...]
+    modified_at: datetime
+
+    def build(self, rows: list[Row] | None = None) -> Catalog:
+        """Apply the rules to ``rows`` (all of them when None) and build the catalog.
+
+        Given a subset, it must hold whole families (a product and all its variant rows):
+        the checks across rows (duplicate SKUs, parents) see only the rows given.
+        """
+        builder = CatalogBuilder(self.display, self.path.parent, self.channels, self.absent)
+        with paused_gc():
+            products, held = builder.build(self.rows if rows is None else rows)
+        return Catalog(
+            path=self.path,
+            display=self.display,
+            format=self.format,
+            cooperative=self.cooperative,
+            products=tuple(products),
+            held=held,
+            problems=tuple(sort_problems([*self.problems, *builder.problems])),
+            modified_at=self.modified_at,
+        )
+
+
 def load_catalog(
     path: Path,
     *,
@@ -96,6 +142,22 @@ def load_catalog(
     ``cooperative``: when given, a YAML catalog naming another cooperative is refused, so
     that one cooperative's products never reach another's shops.
     """
+    read = read_catalog(
+        path, channels=channels, display=display, cooperative=cooperative, limits=limits
+    )
+    return read.build()
+
+
+def read_catalog(
+    path: Path,
+    *,
+    channels: Iterable[str] = DEFAULT_CHANNELS,
+    display: str | None = None,
+    cooperative: str | None = None,
+    limits: CatalogLimits = CatalogLimits(),
+) -> CatalogRows:
+    """Open and read a catalog into rows (see :func:`load_catalog`); raises
+    :class:`~syndicator.problems.Unreadable` when the file cannot be used at all."""
     file = display or str(path)
     try:
         stat = path.stat()
@@ -152,16 +214,14 @@ def load_catalog(
         with paused_gc():
             rows, problems, absent = read_csv_rows(text, file, channel_ids)
     del text
-    builder = CatalogBuilder(file, path.parent, channel_ids, absent)
-    with paused_gc():
-        products, held = builder.build(rows)
-    return Catalog(
+    return CatalogRows(
         path=path,
         display=file,
         format="yaml" if suffix in (".yaml", ".yml") else "csv",
         cooperative=found_cooperative or cooperative,
-        products=tuple(products),
-        held=held,
-        problems=tuple(sort_problems([*problems, *builder.problems])),
+        rows=rows,
+        problems=list(problems),
+        absent=frozenset(absent),
+        channels=channel_ids,
         modified_at=modified_at,
     )

@@ -6,7 +6,7 @@ the statement is built with the dialect's own ``insert`` so no SQL text is diale
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -65,9 +65,13 @@ class ListingState:
     @property
     def listed(self) -> bool:
         """Present on the channel (even at quantity 0), as opposed to never or no longer."""
-        return self.status in ("active", "inactive") or (
-            self.status in ("failed", "pending") and self.remote_id is not None
+        return self.status in _LISTED or (
+            self.status in _LISTED_IF_REMOTE and self.remote_id is not None
         )
+
+
+_LISTED = frozenset(("active", "inactive"))
+_LISTED_IF_REMOTE = frozenset(("failed", "pending"))
 
 
 _LISTING_COLUMNS = (
@@ -78,14 +82,79 @@ _LISTING_COLUMNS = (
 _PLAN_COLUMNS = _LISTING_COLUMNS[:10]
 
 
-def load_listings(conn: Connection, cooperative: str, channel: str) -> dict[str, ListingState]:
+def load_listings(
+    conn: Connection, cooperative: str, channel: str, skus: Collection[str] | None = None
+) -> dict[str, ListingState]:
     """What each SKU of a channel was last confirmed to show (without error and timestamps,
-    which planning does not need)."""
+    which planning does not need); only ``skus`` when given."""
     cols = [listings.c[name] for name in _PLAN_COLUMNS]
-    rows = conn.execute(
-        select(*cols).where(listings.c.cooperative == cooperative, listings.c.channel == channel)
-    ).all()
-    return {row[0]: ListingState(*row) for row in rows}
+    query = select(*cols).where(
+        listings.c.cooperative == cooperative, listings.c.channel == channel
+    )
+    if skus is None:
+        return {row[0]: ListingState(*row) for row in conn.execute(query)}
+    wanted = sorted(skus)
+    out: dict[str, ListingState] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for row in conn.execute(query.where(listings.c.sku.in_(chunk))):
+            out[row[0]] = ListingState(*row)
+    return out
+
+
+_CHUNK = 500  # SKUs per IN (...): well under every database's limit on parameters
+
+
+def _listed(t: Any) -> Any:
+    """The SQL condition of :attr:`ListingState.listed` on listings table (or alias) ``t``."""
+    return t.c.status.in_(_LISTED) | (
+        t.c.status.in_(_LISTED_IF_REMOTE) & t.c.remote_id.is_not(None)
+    )
+
+
+def confirmed_unit_keys(
+    conn: Connection, cooperative: str, channels: Sequence[tuple[str, str]]
+) -> dict[str, str]:
+    """SKU -> the unit key (see :func:`syndicator.projection.unit_key`) that every channel
+    of ``channels`` (channel id, input-key prefix) confirmed its listing with, for the SKUs
+    listed on all of them with keys that agree. One query, one row per such SKU."""
+    if not channels:
+        return {}
+    tables = [listings.alias(f"l{i}") for i in range(len(channels))]
+    first = tables[0]
+    n0 = len(channels[0][1])
+    unit = func.substr(first.c.input_key, n0 + 1)
+    query = select(first.c.sku, unit)
+    conditions = []
+    for t, (channel, prefix) in zip(tables, channels, strict=True):
+        conditions += [
+            t.c.cooperative == cooperative,
+            t.c.channel == channel,
+            _listed(t),
+            func.substr(t.c.input_key, 1, len(prefix)) == prefix,
+        ]
+        if t is not first:
+            query = query.join(t, t.c.sku == first.c.sku)
+            conditions.append(func.substr(t.c.input_key, len(prefix) + 1) == unit)
+    return {row[0]: row[1] for row in conn.execute(query.where(*conditions)).all()}
+
+
+def listed_count(conn: Connection, cooperative: str, channel: str) -> int:
+    """How many SKUs the channel shows (as :attr:`ListingState.listed` says)."""
+    query = (
+        select(func.count())
+        .select_from(listings)
+        .where(listings.c.cooperative == cooperative, listings.c.channel == channel)
+        .where(_listed(listings))
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def listed_skus(conn: Connection, cooperative: str, channel: str) -> list[str]:
+    """The SKUs the channel shows."""
+    c = listings.c
+    query = select(c.sku).where(c.cooperative == cooperative, c.channel == channel)
+    return [row[0] for row in conn.execute(query.where(_listed(listings))).all()]
 
 
 def save_listings(
@@ -109,13 +178,27 @@ class StockCount:
     counted_at: datetime
 
 
-def load_stock_counts(conn: Connection, cooperative: str) -> dict[str, StockCount]:
-    rows = conn.execute(
-        select(stock_counts.c.sku, stock_counts.c.count, stock_counts.c.counted_at).where(
-            stock_counts.c.cooperative == cooperative
-        )
-    )
-    return {sku: StockCount(count, at) for sku, count, at in rows}
+def load_stock_counts(
+    conn: Connection, cooperative: str, skus: Collection[str] | None = None
+) -> dict[str, StockCount]:
+    """The stored counts of a cooperative's SKUs (only ``skus`` when given)."""
+    c = stock_counts.c
+    query = select(c.sku, c.count, c.counted_at).where(c.cooperative == cooperative)
+    if skus is None:
+        return {sku: StockCount(count, at) for sku, count, at in conn.execute(query)}
+    out: dict[str, StockCount] = {}
+    wanted = sorted(skus)
+    for start in range(0, len(wanted), _CHUNK):
+        rows = conn.execute(query.where(c.sku.in_(wanted[start : start + _CHUNK])))
+        out.update((sku, StockCount(count, at)) for sku, count, at in rows)
+    return out
+
+
+def stock_count_values(conn: Connection, cooperative: str) -> dict[str, int]:
+    """Just the stored count of each SKU, without its date (cheap, for skipping)."""
+    c = stock_counts.c
+    query = select(c.sku, c.count).where(c.cooperative == cooperative)
+    return {row[0]: row[1] for row in conn.execute(query).all()}
 
 
 def save_stock_counts(conn: Connection, cooperative: str, counts: Mapping[str, StockCount]) -> None:

@@ -1,0 +1,140 @@
+"""Skip the catalog rows that did not change, before any rule is applied to them.
+
+A confirmed listing stores the key of what it was worked out from (see
+:func:`syndicator.projection.unit_key`): the digests of its catalog rows as written, its
+available stock, and the channel's settings and rate. This module computes that key for a
+product straight from its rows' digests and the stored stock count, without parsing or
+checking the rows. When every unit of a product gives the key its listing was confirmed
+with, on every channel being planned, nothing can have changed for it: its rows are not
+checked again and no operation is planned. Every other product (a row edited, added or
+with a reader problem, a SKU used twice, a variant whose product is not there, a sale that
+moved its stock, a channel setting or rate that changed) goes through the full rules.
+
+So a pass over a 100,000-SKU catalog where one row changed checks one row. ``syndicator
+validate`` always checks every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from syndicator.catalog.build import Row
+from syndicator.projection import unit_key_of
+
+__all__ = ["Family", "families", "family_keys", "split_unchanged"]
+
+
+@dataclass(slots=True)
+class Family:
+    """A product row and its variant rows, by index in the file's rows, with their SKUs."""
+
+    sku: str
+    head: int
+    variants: list[tuple[int, str]] = field(default_factory=list)
+
+    def indexes(self) -> list[int]:
+        return [self.head, *(i for i, _ in self.variants)]
+
+
+def families(rows: Sequence[Row]) -> tuple[list[Family], list[int]]:
+    """The rows grouped by product from their SKU cells alone, and the rows that cannot be
+    grouped that cheaply (no digest, a reader problem, no SKU, a SKU used twice, a variant
+    whose product is not a row of the file): those always go through the full rules."""
+    skus: list[str | None] = []
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for row in rows:
+        sku = row.cell("sku")
+        sku = sku.strip() if type(sku) is str and not row.problems and row.digest else None
+        if sku:
+            if sku in seen:
+                twice.add(sku)
+            seen.add(sku)
+        skus.append(sku or None)
+    products: dict[str, Family] = {}
+    variants: list[tuple[int, str, str]] = []
+    loose: list[int] = []
+    for i, row in enumerate(rows):
+        sku = skus[i]
+        if sku is None or sku in twice:
+            loose.append(i)
+            continue
+        parent = row.cell("parent_sku")
+        if parent is None:
+            products[sku] = Family(sku, i)
+        elif type(parent) is str and (parent := parent.strip()):
+            variants.append((i, sku, parent))
+        else:
+            loose.append(i)
+    for i, sku, parent in variants:
+        family = products.get(parent)
+        if family is None:  # no such product row (or its SKU is used twice)
+            loose.append(i)
+        else:
+            family.variants.append((i, sku))
+    return list(products.values()), loose
+
+
+def family_keys(
+    family: Family,
+    rows: Sequence[Row],
+    counts: Mapping[str, int],
+    after_count: Mapping[str, int],
+) -> list[tuple[str, str | None, str]] | None:
+    """(SKU, parent SKU, unit key) of each unit of ``family``, as :func:`unit_key` would give
+    them once built; None when that cannot be told without building (a unit with no stored
+    stock count, or a stock cell that is not the stored count written plainly)."""
+    head = rows[family.head]
+    units = (
+        [(rows[i], sku, family.sku, rows[i].digest) for i, sku in family.variants]
+        if family.variants
+        else [(head, family.sku, None, "")]
+    )
+    out: list[tuple[str, str | None, str]] = []
+    for row, sku, parent, own in units:
+        count = counts.get(sku)
+        cell = row.cell("stock")
+        if count is None or type(cell) is not str or cell.strip() != str(count):
+            return None
+        available = max(0, count + after_count.get(sku, 0))
+        out.append((sku, parent, unit_key_of(head.digest, own, available)))
+    return out
+
+
+def split_unchanged(
+    rows: Sequence[Row],
+    counts: Mapping[str, int],
+    after_count: Mapping[str, int],
+    confirmed: Mapping[str, str],
+) -> tuple[list[Row], list[tuple[str, str | None]]]:
+    """The rows to build (in file order) and the units left as they are (SKU, parent).
+
+    ``counts``: the stored stock count of each SKU; ``confirmed``: SKU -> the unit
+    key every channel being planned confirmed it with (see
+    :func:`syndicator.store.repo.confirmed_unit_keys`).
+    """
+    groups, build = families(rows)
+    unchanged: list[tuple[str, str | None]] = []
+    get, count_of, sold = confirmed.get, counts.get, after_count.get
+    for family in groups:
+        if not family.variants:  # most products: one row, one unit (inlined: 100,000s)
+            sku = family.sku
+            stored, count = get(sku), count_of(sku)
+            if stored is not None and count is not None:
+                row = rows[family.head]
+                cell = row.cell("stock")
+                if type(cell) is str and cell.strip() == str(count):
+                    available = max(0, count + sold(sku, 0))
+                    if stored == unit_key_of(row.digest, "", available):
+                        unchanged.append((sku, None))
+                        continue
+            build.append(family.head)
+            continue
+        keys = family_keys(family, rows, counts, after_count)
+        if keys is not None and all(get(sku) == key for sku, _, key in keys):
+            unchanged.extend((sku, parent) for sku, parent, _ in keys)
+        else:
+            build.extend(family.indexes())
+    build.sort()
+    return [rows[i] for i in build], unchanged
