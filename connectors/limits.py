@@ -32,6 +32,7 @@ QUOTAS: dict[tuple[str, str], Quota] = {
     ("amazon", "patchListingsItem"): Quota(5, 10),
     ("amazon", "getListingsItem"): Quota(5, 10),
     ("amazon", "deleteListingsItem"): Quota(5, 10),
+    ("amazon", "searchListingsItems"): Quota(5, 5),
     ("amazon", "createFeedDocument"): Quota(0.5, 15),
     ("amazon", "createFeed"): Quota(0.0083, 15),
     ("amazon", "getFeed"): Quota(2, 15),

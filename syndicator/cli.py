@@ -454,6 +454,115 @@ def sandbox(
     served.serve_forever(on_ready=announce)
 
 
+@app.command()
+def check(
+    config: ConfigOption,
+    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel (id).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 30.0,
+) -> None:
+    """Check the credentials and account of each channel against the marketplace.
+
+    Makes one or two cheap calls per channel and says, in the channel's own words, what is
+    wrong. Exit 0 when every checked channel answers, 1 otherwise.
+    """
+    from syndicator.connect import open_connector
+    from syndicator.connector import ChannelError
+
+    cfg = _load_config(config)
+    store = Store(cfg.database_url)
+    out, failed, checked = _out(), 0, 0
+    try:
+        for coop in cfg.cooperatives:
+            if cooperative is not None and coop.id != cooperative:
+                continue
+            for ch in coop.channels:
+                if (channel is not None and ch.id != channel) or not ch.enabled:
+                    continue
+                checked += 1
+                where = f"{coop.id}/{ch.id}"
+                try:
+                    with open_connector(cfg, store, coop.id, ch.id, timeout=timeout) as conn:
+                        described = conn.check()
+                except (ChannelError, TimeoutError) as exc:
+                    failed += 1
+                    out.print(Text(f"{where}: FAILED: {exc}", style="red"))
+                else:
+                    out.print(Text(f"{where}: ok, {described}", style="green"))
+    finally:
+        store.close()
+    if not checked:
+        _err().print(Text("no channel matches", style="red"))
+        raise typer.Exit(2)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def feed(
+    config: ConfigOption,
+    cooperative: Annotated[str, typer.Option(help="The cooperative (id).")],
+    out: Annotated[Path, typer.Option(help="Folder to write product_data/ into.")],
+    base_url: Annotated[
+        str, typer.Option(help="Public address the feed's photos are served under.")
+    ],
+    channel: Annotated[
+        str, typer.Option(help="The channel whose language, prices and stock it shows.")
+    ] = "anou",
+    product_url: Annotated[
+        str | None, typer.Option(help="Template of a product's page, e.g. https://x/p/{sku}.")
+    ] = None,
+    thumbnail_url: Annotated[
+        str | None, typer.Option(help="Template of a thumbnail's address.")
+    ] = None,
+    include_sold_out: Annotated[
+        bool, typer.Option(help="Also list products with none available.")
+    ] = False,
+    serve: Annotated[bool, typer.Option(help="Then serve it at /product_data?page=N.")] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8800,
+) -> None:
+    """Publish a cooperative's products as an open product feed (the shape of ANOU's open
+    product database: pages of 50), for marketplaces that pull rather than receive.
+
+    See docs/anou.md.
+    """
+    from connectors.anou.feed import serve_feed, write_feed
+    from syndicator.plan import current_projections
+
+    cfg = _load_config(config)
+    try:
+        coop = cfg.cooperative(cooperative)
+        coop.channel(channel)
+    except KeyError as exc:
+        _err().print(Text(f"not in the config: {exc}", style="red"))
+        raise typer.Exit(2) from None
+    store = Store(cfg.database_url)
+    try:
+        projections = current_projections(
+            cfg, store, cooperative, channel, today=datetime.now(UTC).date()
+        )
+    except Unreadable as exc:
+        _err().print(Text(f"catalog cannot be read: {exc.problem}", style="red"))
+        raise typer.Exit(2) from None
+    except LookupError as exc:
+        _err().print(Text(str(exc), style="red"))
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    index = write_feed(
+        projections,
+        out,
+        base_url,
+        product_url=product_url,
+        thumbnail_url=thumbnail_url,
+        include_sold_out=include_sold_out,
+        shop=cooperative,
+    )
+    _out().print(Text(f"{index.products} products in {index.pages} pages under {index.folder}"))
+    if serve:
+        serve_feed(out, host=host, port=port, media_root=cfg.catalog_path(coop).parent)
+
+
 def main() -> None:
     """Entry point of the ``syndicator`` console script."""
     if os.environ.get("PYTHONIOENCODING") is None and sys.stdout.encoding.lower() != "utf-8":

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from syndicator.config import Config
 from syndicator.connector import Connector, ConnectorContext, SetupError, load_connector
 from syndicator.store import Store
-from syndicator.store.quota import QuotaRule, StoreQuota
+from syndicator.store.quota import LONG_WINDOW, QuotaRule, StoreQuota
 from syndicator.store.tokens import StoreTokens
 
 __all__ = ["open_connector", "scaled_rules"]
@@ -21,11 +21,20 @@ __all__ = ["open_connector", "scaled_rules"]
 def scaled_rules(
     rules: Mapping[str, Sequence[QuotaRule]], factor: float
 ) -> dict[str, list[QuotaRule]]:
-    """``rules`` with every rate and burst multiplied by ``factor`` (for a sandbox)."""
-    return {
-        op: [QuotaRule(r.bucket, r.rate * factor, max(1, round(r.burst * factor))) for r in rs]
-        for op, rs in rules.items()
-    }
+    """``rules`` as a sandbox started with ``--quota-factor`` applies them: every rate
+    multiplied by ``factor``, bursts as they are, and a daily-style limit (a bucket that
+    takes more than an hour to fill) multiplied too."""
+    out: dict[str, list[QuotaRule]] = {}
+    for op, rs in rules.items():
+        out[op] = [
+            QuotaRule(
+                r.bucket,
+                r.rate * factor,
+                max(1, round(r.burst * factor)) if r.burst / r.rate > LONG_WINDOW else r.burst,
+            )
+            for r in rs
+        ]
+    return out
 
 
 def open_connector(

@@ -22,6 +22,7 @@ from syndicator.pricing import ExchangeRate, PriceQuote, PriceRule, quote, quote
 from syndicator.stock import StockView
 
 __all__ = [
+    "ATTRIBUTE_KEYS",
     "Disabled",
     "Held",
     "Projection",
@@ -32,6 +33,20 @@ __all__ = [
 ]
 
 FINGERPRINT_VERSION = "v1"
+
+# The names of Projection.attributes, in the order they are given.
+ATTRIBUTE_KEYS = (
+    "who_made",
+    "when_made",
+    "made_to_order_days",
+    "weight_kg",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "hs_code",
+    "region",
+    "artisan",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,21 +243,20 @@ class Projector:
         variant = unit.variant
         weight = variant.weight_kg if variant and variant.weight_kg else product.weight_kg
         dims = variant.dimensions_cm if variant and variant.dimensions_cm else product.dimensions_cm
+        values = (
+            product.who_made,
+            product.when_made,
+            product.made_to_order_days,
+            weight,
+            dims.length if dims else None,
+            dims.width if dims else None,
+            dims.height if dims else None,
+            product.hs_code,
+            product.region,
+            product.artisan,
+        )
         attributes = tuple(
-            (k, str(v))
-            for k, v in (
-                ("who_made", product.who_made),
-                ("when_made", product.when_made),
-                ("made_to_order_days", product.made_to_order_days),
-                ("weight_kg", weight),
-                ("length_cm", dims.length if dims else None),
-                ("width_cm", dims.width if dims else None),
-                ("height_cm", dims.height if dims else None),
-                ("hs_code", product.hs_code),
-                ("region", product.region),
-                ("artisan", product.artisan),
-            )
-            if v is not None
+            (k, str(v)) for k, v in zip(ATTRIBUTE_KEYS, values, strict=True) if v is not None
         )
         options = tuple(sorted(variant.options.items())) if variant else ()
         fingerprint = _fingerprint(

@@ -114,3 +114,15 @@ def test_rotated_tokens_persist_and_a_new_configured_one_wins(store: Store) -> N
     assert operator.load("refresh_token") == "new-from-config"
     other = StoreTokens(store, "atlas-rugs", "amazon", {"refresh_token": "r0"})
     assert other.load("refresh_token") == "r0"
+
+
+def test_a_429_does_not_spend_the_daily_bucket(store: Store) -> None:
+    """Etsy's 429 says 'not so fast', not 'the day is spent': after the block, calls go on
+    at the per-second rate, not one every 864 s."""
+    clock = FakeClock()
+    q = quota(store, clock)
+    q.acquire("getShop")
+    q.penalize("getShop", 1.0)
+    waits = [q.acquire("getShop") for _ in range(3)]
+    assert waits[0] == pytest.approx(1.0)
+    assert max(waits[1:]) < 0.2

@@ -1,16 +1,17 @@
-"""ANOU-style cooperative marketplace: a JSON API described by configuration."""
+"""ANOU-style cooperative marketplace: a JSON API described by configuration.
+
+The connector (``connectors.anou.connector``) speaks the API of docs/anou-api.md, or any
+cooperative marketplace's own endpoints and field names given in the channel's settings
+(``connectors.anou.settings``); ``connectors.anou.feed`` publishes a catalog in ANOU's open
+product database shape. See docs/anou.md.
+"""
 
 from __future__ import annotations
 
-from pydantic import HttpUrl
-
-from connectors.base import Capability, ChannelType, Settings
+from connectors.anou.settings import AnouSettings
+from connectors.base import Capability, ChannelType
 
 __all__ = ["CHANNEL_TYPE", "AnouSettings"]
-
-
-class AnouSettings(Settings):
-    base_url: HttpUrl
 
 
 CHANNEL_TYPE = ChannelType(
@@ -21,4 +22,5 @@ CHANNEL_TYPE = ChannelType(
     capabilities=frozenset(Capability) - {Capability.BULK},
     required_fields=("images",),
     requires_category=False,
+    connector="connectors.anou.connector:AnouConnector",
 )

@@ -1293,7 +1293,7 @@ class EtsySandbox(Emulator):
         rating = data.get("rating")
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
             raise ApiError(400, "invalid", "rating is a whole number from 1 to 5")
-        text = data.get("review", "")
+        text = data.get("review", data.get("text", ""))
         if not isinstance(text, str):
             raise ApiError(400, "invalid", "review is text")
         bought = [

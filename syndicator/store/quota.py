@@ -32,6 +32,7 @@ __all__ = ["QuotaRule", "QuotaUsage", "StoreQuota", "quota_usage"]
 
 EPSILON = 1e-6  # tokens: float noise is not a missing token
 MIN_WAIT = 0.001  # seconds
+LONG_WINDOW = 3600.0  # seconds to fill a bucket from empty: past it, a daily-style limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,43 +160,41 @@ class StoreQuota:
     def penalize(self, operation: str, retry_after: float | None) -> None:
         """The channel answered 429: its bucket is empty whatever ours says. Block ours for
         ``retry_after`` seconds (or one token's time), then let one call go and refill at
-        the rate from there."""
+        the rate from there. A bucket over a long window (a daily limit) is blocked but not
+        emptied: a 429 says the short-term limit was hit, not that the day is spent."""
         now = self.clock()
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
         with self.store.write() as conn:
             for rule in self._rules(operation):
                 hold = retry_after if retry_after is not None else 1.0 / rule.rate
                 until = now + max(0.0, hold)
+                long_window = rule.burst / rule.rate > LONG_WINDOW
+                values: dict[str, object] = {
+                    "blocked_until": until,
+                    "throttled_today": quota_buckets.c.throttled_today + 1,
+                }
+                if not long_window:
+                    values.update(tokens=1.0, updated_at=until)  # one call, then the rate
                 result = conn.execute(
                     update(quota_buckets)
                     .where(
                         quota_buckets.c.account == self.account,
                         quota_buckets.c.bucket == rule.bucket,
                     )
-                    .values(
-                        tokens=1.0,  # one call may go when the block ends, then the rate
-                        updated_at=until,
-                        blocked_until=until,
-                        throttled_today=quota_buckets.c.throttled_today + 1,
-                    )
+                    .values(**values)
                 )
                 if result.rowcount == 0:
-                    upsert(
-                        conn,
-                        quota_buckets,
-                        [
-                            {
-                                "account": self.account,
-                                "bucket": rule.bucket,
-                                "tokens": 1.0,
-                                "updated_at": until,
-                                "blocked_until": until,
-                                "day": datetime.fromtimestamp(now, UTC).date().isoformat(),
-                                "calls_today": 0,
-                                "throttled_today": 1,
-                            }
-                        ],
-                        ("account", "bucket"),
-                    )
+                    row = {
+                        "account": self.account,
+                        "bucket": rule.bucket,
+                        "tokens": float(rule.burst) if long_window else 1.0,
+                        "updated_at": now if long_window else until,
+                        "blocked_until": until,
+                        "day": day,
+                        "calls_today": 0,
+                        "throttled_today": 1,
+                    }
+                    upsert(conn, quota_buckets, [row], ("account", "bucket"))
 
 
 def quota_usage(conn: Connection, account_prefix: str = "") -> list[QuotaUsage]:
