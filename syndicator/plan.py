@@ -212,6 +212,7 @@ def _plan_cooperative(
             read.rows, stock_count_values(conn, coop.id), after_count, confirmed
         )
         catalog = read.build(rows)
+        del rows  # the rows checked are in the catalog now; keep no second copy
     else:
         catalog = read.build()
     read.rows = []  # what is left unchecked is not needed any more
