@@ -213,10 +213,14 @@ def validate(
 
 # ------------------------------------------------------------------------------- plan
 _ACTION_STYLE = {
-    Action.CREATE: "green", Action.UPDATE: "cyan", Action.REPRICE: "magenta",
-    Action.RESTOCK: "blue", Action.DELIST: "red", Action.HOLD: "yellow",
+    Action.CREATE: "green",
+    Action.UPDATE: "cyan",
+    Action.REPRICE: "magenta",
+    Action.RESTOCK: "blue",
+    Action.DELIST: "red",
+    Action.HOLD: "yellow",
     Action.UNCHANGED: "dim",
-}  # fmt: skip
+}
 
 
 def _money(amount: Decimal | None, currency: str | None) -> str:
@@ -452,6 +456,162 @@ def sandbox(
         out.file.flush()
 
     served.serve_forever(on_ready=announce)
+
+
+@app.command()
+def sync(
+    config: ConfigOption,
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Run one pass and exit (the daemon runs them on a schedule)."),
+    ] = False,
+    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Only send to this channel (orders come from all).")
+    ] = None,
+    confirm_delist: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-delist",
+            help="Go ahead when a pass would take many listings off sale at once.",
+        ),
+    ] = False,
+    readback: Annotated[
+        bool, typer.Option(help="Also read every listing back and report drift.")
+    ] = True,
+    reviews: Annotated[bool, typer.Option(help="Also pull reviews.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Reconcile every channel once: pull orders into the stock ledger, plan, send the
+    changes, journal every outcome, pull reviews. Exit 0 when everything went through, 1 when
+    something failed or needs a person (see `syndicator journal`), 2 when the config or a
+    catalog cannot be read."""
+    from rich.progress import Progress, TaskID
+
+    from syndicator.sync import sync_once
+
+    if not once:
+        _err().print(Text("the daemon is not built yet: run one pass with --once", style="red"))
+        raise typer.Exit(2)
+    cfg = _load_config(config)
+    store = Store(cfg.database_url)
+    try:
+        with Progress(console=_err(), transient=True, disable=as_json) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(what: str, done: int, total: int) -> None:
+                if what not in tasks:
+                    tasks[what] = bar.add_task(what, total=total)
+                bar.update(tasks[what], completed=done)
+
+            report = sync_once(
+                cfg,
+                store,
+                cooperative=cooperative,
+                channel=channel,
+                confirm_delist=confirm_delist,
+                readback=readback,
+                reviews=reviews,
+                progress=progress,
+            )
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "run_id": report.run_id,
+                    "channels": [c.to_json() for c in report.channels],
+                    "alerts": report.alerts,
+                    "unreadable": report.unreadable,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        out = _out()
+        table = Table(show_edge=False, header_style="bold", title=f"sync {report.run_id}")
+        for name in ("channel", "orders", "sent", "failed", "drift", "reviews", "note"):
+            table.add_column(name)
+        for c in report.channels:
+            sent = ", ".join(f"{n} {a}" for a, n in sorted(c.done.items())) or "-"
+            failed = ", ".join(f"{n} {a}" for a, n in sorted(c.failed.items())) or "-"
+            table.add_row(
+                f"{c.cooperative}/{c.channel}",
+                f"{c.orders} ({c.order_lines} new lines)",
+                sent,
+                failed,
+                str(c.drift),
+                str(c.reviews),
+                c.stopped or "",
+            )
+        out.print(table)
+        for line in report.unreadable:
+            out.print(Text(f"catalog cannot be read: {line}", style="red"))
+        for alert in report.alerts:
+            out.print(Text(f"ALERT {alert}", style="bold red"))
+    raise typer.Exit(0 if report.ok and not report.alerts else 1)
+
+
+@app.command()
+def journal(
+    config: ConfigOption,
+    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    sku: Annotated[str | None, typer.Option(help="Only this SKU.")] = None,
+    outcome: Annotated[
+        str | None, typer.Option(help="Only this outcome: ok, failed, drift, stopped, refused.")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Only this action (create, reprice ...).")
+    ] = None,
+    run: Annotated[str | None, typer.Option(help="Only this run id.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only from this time (UTC), e.g. 2026-11-25T08:00.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """What was sent to each channel and what it answered, in its own words."""
+    from syndicator.store.activity import query_journal
+
+    cfg = _load_config(config)
+    store = Store(cfg.database_url)
+    try:
+        with store.read() as conn:
+            entries = query_journal(
+                conn,
+                cooperative=cooperative,
+                channel=channel,
+                sku=sku,
+                outcome=outcome,
+                action=action,
+                run_id=run,
+                since=since.replace(tzinfo=UTC) if since and since.tzinfo is None else since,
+                limit=limit,
+            )
+    finally:
+        store.close()
+    if as_json:
+        for e in entries:
+            typer.echo(json.dumps(e.to_json(), ensure_ascii=False))
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for name in ("time (UTC)", "shop", "SKU", "action", "try", "outcome", "the channel said"):
+        table.add_column(name)
+    styles = {"ok": "green", "failed": "red", "drift": "yellow", "stopped": "red", "refused": "red"}
+    for e in entries:
+        table.add_row(
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{e.cooperative}/{e.channel}",
+            e.sku or "",
+            e.action,
+            str(e.attempt),
+            Text(e.outcome, style=styles.get(e.outcome, "")),
+            e.message or "",
+        )
+    _out().print(table)
 
 
 @app.command()

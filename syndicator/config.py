@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -240,9 +240,22 @@ class StoreConfig(_Model):
     url: str = "sqlite:///syndicator.db"
 
 
+class SyncConfig(_Model):
+    """How a sync pass behaves (docs/config.md, "sync")."""
+
+    # A pass that would take more than this share of a channel's listings off sale stops
+    # for that channel and asks for --confirm-delist: a truncated file must not empty a shop.
+    max_delist_share: float = Field(default=0.2, gt=0, le=1)
+    # What to do when a channel shows something else than it last confirmed (an edit made
+    # on the channel): report it, or also send the catalog's version back.
+    drift: Literal["report", "correct"] = "report"
+    batch_size: int = Field(default=50, ge=1, le=1000)  # changes sent to a channel at once
+
+
 class _ConfigModel(_Model):
     store: StoreConfig = StoreConfig()
     limits: LimitsConfig = LimitsConfig()
+    sync: SyncConfig = SyncConfig()
     exchange_rates: list[RateRow] = []
     exchange_rates_file: Path | None = None
     cooperatives: list[CooperativeConfig] = Field(min_length=1)
@@ -303,6 +316,10 @@ class Config:
 
     def catalog_display(self, coop: CooperativeConfig) -> str:
         return display_path(self.catalog_path(coop))
+
+    @property
+    def sync(self) -> SyncConfig:
+        return self.model.sync
 
     @property
     def max_catalog_bytes(self) -> int:

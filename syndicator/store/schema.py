@@ -23,6 +23,7 @@ from sqlalchemy import (
 from syndicator.store.types import Amount, UTCDateTime
 
 __all__ = [
+    "alerts",
     "channel_tokens",
     "cursors",
     "journal",
@@ -65,6 +66,7 @@ listings = Table(
     Column("quantity", Integer),
     Column("language", String(8)),
     Column("last_error", Text),  # in the channel's own words
+    Column("attempts", Integer, nullable=False, default=0),  # failures since the last success
     Column("last_error_at", UTCDateTime()),
     Column("confirmed_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
@@ -195,4 +197,22 @@ channel_tokens = Table(
     Column("value", Text, nullable=False),
     Column("source_digest", String(64)),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# What an operator must see: an oversell, a refused mass delist, a channel refusing its
+# credentials, a backlog. ``key`` makes raising the same alert again a no-op while it is open.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("cooperative", ID, nullable=False),
+    Column("channel", ID),
+    Column("kind", String(32), nullable=False),  # oversell, mass_delist, auth, backlog
+    Column("key", String(255), nullable=False),
+    Column("sku", ID),
+    Column("message", Text, nullable=False),
+    Column("details", JSON),
+    Column("resolved_at", UTCDateTime()),
+    UniqueConstraint("cooperative", "kind", "key"),
 )

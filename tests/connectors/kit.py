@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -105,7 +105,10 @@ class World:
         sandbox: Sandbox,
         channel: Mapping[str, Any],
         secrets: Mapping[str, str],
+        more: Sequence[tuple[Mapping[str, Any], Mapping[str, str]]] = (),
     ) -> None:
+        """``more``: other channels (block, secrets) of the same cooperative; their secrets
+        files are named ``<channel>-<name>``."""
         self.root = root
         self.sandbox = sandbox
         self.channel_id = str(channel["id"])
@@ -123,6 +126,13 @@ class World:
         self.write_secrets(secrets)
         block = dict(channel)
         block["credentials"] = {name: {"file": f"secrets/{name}"} for name in secrets}
+        blocks = [block]
+        for other, other_secrets in more:
+            extra = dict(other)
+            prefix = f"{extra['id']}-"
+            self.write_secrets({prefix + k: v for k, v in other_secrets.items()})
+            extra["credentials"] = {k: {"file": f"secrets/{prefix}{k}"} for k in other_secrets}
+            blocks.append(extra)
         config = {
             "store": {"url": "sqlite:///state.db"},
             "exchange_rates": [{"date": "2026-11-01", "USD": "0.1082", "EUR": "0.0934"}],
@@ -131,7 +141,7 @@ class World:
                     "id": "atlas-rugs",
                     "name": "Coopérative Tissage Atlas",
                     "catalog": "catalogs/atlas-rugs.yaml",
-                    "channels": [block],
+                    "channels": blocks,
                 }
             ],
         }

@@ -1,0 +1,233 @@
+"""The sync pass against the three sandbox marketplaces at once, over real loopback HTTP.
+
+One cooperative (tests/connectors/kit.py: a one-of-a-kind rug, a cushion in two sizes, a
+lantern) on Amazon, Etsy and an ANOU-style marketplace, each through its real connector.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from connectors.sandbox import Sandbox
+from syndicator.config import Config
+from syndicator.store.activity import open_alerts, query_journal
+from syndicator.store.schema import stock_ledger
+from syndicator.sync import SyncReport, sync_once
+from tests.connectors.kit import CATALOG, SKUS, World
+from tests.connectors.test_amazon import AmazonHarness
+from tests.connectors.test_anou import HARNESS as ANOU
+from tests.connectors.test_etsy import HARNESS as ETSY
+
+AMAZON = AmazonHarness()
+MARKETS = ("amazon", "etsy", "anou")
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[Sandbox]:
+    with Sandbox(quota_factor=50) as running:
+        yield running
+
+
+@pytest.fixture
+def world(sandbox_server: Sandbox, tmp_path: Path) -> Iterator[World]:
+    sandbox_server.reset()
+    w = World(
+        tmp_path,
+        sandbox_server,
+        AMAZON.channel(sandbox_server),
+        AMAZON.secrets(),
+        more=[
+            (ETSY.channel(sandbox_server), ETSY.secrets()),
+            (ANOU.channel(sandbox_server), ANOU.secrets()),
+        ],
+    )
+    yield w
+    w.close()
+
+
+def sync(world: World, **kw: Any) -> SyncReport:
+    return sync_once(world.config, world.store, timeout=5.0, **kw)
+
+
+def shown(world: World, market: str) -> dict[str, dict[str, Any]]:
+    """SKU -> the listing row the marketplace shows (variation parents left out); fails when
+    a SKU is listed twice."""
+    rows = world.control(market, "GET", "state")["listings"]
+    rows = [r for r in rows if market != "amazon" or r.get("price") is not None]
+    twice = [sku for sku, n in Counter(r["sku"] for r in rows).items() if n > 1]
+    assert not twice, f"{market} lists {twice} more than once"
+    return {r["sku"]: r for r in rows}
+
+
+def quantities(world: World, sku: str) -> dict[str, int]:
+    return {m: shown(world, m)[sku]["quantity"] for m in MARKETS}
+
+
+def order(world: World, market: str, sku: str, quantity: int = 1) -> str:
+    placed = world.control(market, "POST", "orders", {"sku": sku, "quantity": quantity})
+    harness = {"amazon": AMAZON, "etsy": ETSY, "anou": ANOU}[market]
+    return harness.order_id(placed)
+
+
+def ledger_lines(world: World) -> int:
+    with world.store.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(stock_ledger)).scalar_one())
+
+
+def write_catalog(world: World, text: str) -> None:
+    (world.root / "catalogs" / "atlas-rugs.yaml").write_text(text, encoding="utf-8")
+
+
+def test_a_first_pass_lists_everything_everywhere_and_a_second_sends_nothing(
+    world: World,
+) -> None:
+    first = sync(world)
+    assert first.ok, [c.to_json() for c in first.channels]
+    for market in MARKETS:
+        assert set(shown(world, market)) == set(SKUS), market
+    assert {c.channel: c.done["create"] for c in first.channels} == dict.fromkeys(MARKETS, 4)
+    second = sync(world)
+    assert second.ok
+    assert all(not c.done and not c.failed for c in second.channels)
+    with world.store.read() as conn:
+        created = query_journal(conn, action="create", outcome="ok", limit=100)
+    assert len(created) == 12
+
+
+def test_a_one_of_a_kind_rug_sold_on_etsy_is_at_zero_everywhere_in_the_same_pass(
+    world: World,
+) -> None:
+    sync(world)
+    assert quantities(world, "RUG-1") == dict.fromkeys(MARKETS, 1)
+    order(world, "etsy", "RUG-1")
+    report = sync(world)
+    assert report.ok, [c.to_json() for c in report.channels]
+    assert quantities(world, "RUG-1") == dict.fromkeys(MARKETS, 0)
+    etsy = next(c for c in report.channels if c.channel == "etsy")
+    assert etsy.order_lines == 1
+
+
+def test_an_order_pulled_again_counts_once_and_a_cancellation_gives_it_back(
+    world: World,
+) -> None:
+    sync(world)
+    placed = order(world, "anou", "CUSH-1-S", 2)
+    sync(world)
+    sync(world)  # the overlap brings the same order back: not counted again
+    assert ledger_lines(world) == 1
+    assert quantities(world, "CUSH-1-S") == dict.fromkeys(MARKETS, 2)  # 4 - 2
+    world.control("anou", "POST", f"orders/{placed}/cancel")
+    sync(world)
+    assert ledger_lines(world) == 2  # the sale and its cancellation
+    assert quantities(world, "CUSH-1-S") == dict.fromkeys(MARKETS, 4)
+
+
+def test_the_last_piece_sold_on_two_channels_raises_an_oversell_naming_both(
+    world: World,
+) -> None:
+    sync(world)
+    on_etsy = order(world, "etsy", "RUG-1")
+    on_anou = order(world, "anou", "RUG-1")  # before either sale reached the other
+    report = sync(world)
+    assert quantities(world, "RUG-1") == dict.fromkeys(MARKETS, 0)
+    (alert,) = report.alerts
+    assert on_etsy in alert and on_anou in alert and "RUG-1" in alert
+    with world.store.read() as conn:
+        (stored,) = open_alerts(conn)
+    assert stored.kind == "oversell" and stored.sku == "RUG-1"
+    assert not sync(world).alerts  # raised once, not at every pass
+
+
+def test_a_truncated_catalog_does_not_empty_the_shops(world: World) -> None:
+    sync(world)
+    cut = CATALOG[: CATALOG.index("  - sku: CUSH-1")]  # a half-saved file: only the rug
+    write_catalog(world, cut)
+    refused = sync(world)
+    assert all(c.stopped and "--confirm-delist" in c.stopped for c in refused.channels)
+    assert len(refused.alerts) == 3
+    for market in MARKETS:
+        assert all(r["quantity"] > 0 for s, r in shown(world, market).items() if s != "RUG-1")
+    confirmed = sync(world, confirm_delist=True)
+    assert confirmed.ok
+    assert {c.channel: c.done["delist"] for c in confirmed.channels} == dict.fromkeys(MARKETS, 3)
+    lamp = {m: shown(world, m).get("LAMP-1") for m in MARKETS}
+    assert all(
+        row is None or row["quantity"] == 0 or row["status"] != "active" for row in lamp.values()
+    )
+
+
+def test_a_pass_under_a_fifth_of_calls_failing_converges_on_the_next(world: World) -> None:
+    faults = {
+        "throttle": 0.06,
+        "error_500": 0.05,
+        "error_503": 0.04,
+        "drop": 0.03,
+        "slow": 0.02,
+        "slow_seconds": 6.0,
+        "retry_after": 0.1,
+        "seed": 5,
+    }
+    for market in MARKETS:
+        httpx.put(f"{world.sandbox.url(market)}/_sandbox/faults", json=faults).raise_for_status()
+    sync(world)
+    for market in MARKETS:
+        httpx.put(f"{world.sandbox.url(market)}/_sandbox/faults", json={}).raise_for_status()
+    report = sync(world)
+    assert report.ok, [c.to_json() for c in report.channels]
+    for market in MARKETS:
+        rows = shown(world, market)  # no SKU twice
+        assert set(rows) == set(SKUS), market
+    again = sync(world)
+    assert all(not c.done and not c.failed for c in again.channels)
+
+
+def test_a_refused_item_is_journalled_in_the_channels_words_and_the_rest_goes_on(
+    world: World,
+) -> None:
+    write_catalog(world, CATALOG.replace("    materials: [brass]\n", ""))  # Amazon needs it
+    report = sync(world)
+    amazon = next(c for c in report.channels if c.channel == "amazon")
+    assert amazon.failed["create"] == 1 and amazon.done["create"] == 3
+    with world.store.read() as conn:
+        (entry,) = query_journal(conn, channel="amazon", outcome="failed")
+    assert entry.sku == "LAMP-1"
+    assert entry.message and "material" in entry.message
+    assert not report.ok
+
+
+def test_drift_on_a_channel_is_reported_and_corrected_when_asked(world: World) -> None:
+    sync(world)
+    # Someone changes the lantern's price by hand on ANOU (here: through its API).
+    key = ANOU.secrets()["api_key"]
+    base = ANOU.channel(world.sandbox)["settings"]["base_url"]
+    before = Decimal(shown(world, "anou")["LAMP-1"]["price"])
+    httpx.patch(
+        f"{base}/products/LAMP-1/offer",
+        headers={"X-Api-Key": key},
+        json={"price": {"amount": "1.00", "currency": "MAD"}},
+    ).raise_for_status()
+    report = sync(world, readback=True)
+    anou = next(c for c in report.channels if c.channel == "anou")
+    assert anou.drift == 1
+    with world.store.read() as conn:
+        (entry,) = query_journal(conn, channel="anou", outcome="drift")
+    assert entry.sku == "LAMP-1" and "1.00" in (entry.message or "")
+    assert Decimal(shown(world, "anou")["LAMP-1"]["price"]) == Decimal("1.00")  # reported only
+    corrected = Config(
+        world.config.path,
+        world.config.model.model_copy(
+            update={"sync": world.config.sync.model_copy(update={"drift": "correct"})}
+        ),
+        world.config.rates,
+        world.config.channel_types,
+    )
+    sync_once(corrected, world.store, readback=True, timeout=5.0)
+    assert Decimal(shown(world, "anou")["LAMP-1"]["price"]) == before
