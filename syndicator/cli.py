@@ -218,6 +218,7 @@ _ACTION_STYLE = {
     Action.REPRICE: "magenta",
     Action.RESTOCK: "blue",
     Action.DELIST: "red",
+    Action.DELETE: "red",
     Action.HOLD: "yellow",
     Action.UNCHANGED: "dim",
 }

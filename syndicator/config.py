@@ -249,6 +249,9 @@ class SyncConfig(_Model):
     # What to do when a channel shows something else than it last confirmed (an edit made
     # on the channel): report it, or also send the catalog's version back.
     drift: Literal["report", "correct"] = "report"
+    # A product removed from the catalog is taken off sale (and can come back); "delete"
+    # deletes its listing where the channel can (ANOU-style channels only take it off sale).
+    removed: Literal["deactivate", "delete"] = "deactivate"
     batch_size: int = Field(default=50, ge=1, le=1000)  # changes sent to a channel at once
 
 

@@ -28,6 +28,7 @@ class Action(StrEnum):
     REPRICE = "reprice"
     RESTOCK = "restock"
     DELIST = "delist"
+    DELETE = "delete"  # never planned: a sync turns a removed SKU's delist into it on request
     HOLD = "hold"
     UNCHANGED = "unchanged"
 
@@ -187,6 +188,8 @@ def confirmed_state(op: PlannedOp, remote_id: str | None = None) -> ListingState
     """
     if op.action is Action.DELIST:
         return ListingState(op.sku, "delisted", op.parent_sku, remote_id)
+    if op.action is Action.DELETE:
+        return ListingState(op.sku, "deleted", op.parent_sku, None)
     p = op.projection
     if p is None or op.action in (Action.HOLD, Action.UNCHANGED):
         return None

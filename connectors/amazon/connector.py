@@ -17,9 +17,14 @@ What the library does not do, or does in a way a daemon cannot live with, is don
   charset=UTF-8`` (the library encodes a ``str`` as ISO-8859-1: Arabic would not survive).
 * **Marketplace ids** are always passed (``put_listings_item`` does not add them to the
   query, and the library's defaults come from an environment variable).
+* **Deletes.** ``delete_listings_item`` drops its keyword arguments (a DELETE has no body)
+  and sends four marketplace parameters of its own instead of ``marketplaceIds`` and
+  ``issueLocale``: the connector makes the same call through the client's own request
+  (login, transport, answer) with the query the model documents.
 
 Every Amazon write is idempotent by SKU (a put replaces the listing, a patch sets absolute
-values), so writes are retried like reads: a retried create never lists twice.
+values, a delete of a SKU already gone is accepted), so writes are retried like reads: a
+retried create never lists twice.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from typing import Any, TypeVar
 import httpx
 from sp_api.api import Feeds, ListingsItems, Orders, Reports
 from sp_api.auth.exceptions import AuthorizationError
-from sp_api.base import Marketplaces, SellingApiException
+from sp_api.base import Marketplaces, SellingApiException, fill_query_params
 from sp_api.base._transport_httpx import HttpxTransport
 from sp_api.base.credential_provider import FromCodeCredentialProvider, MissingCredentials
 
@@ -92,6 +97,8 @@ FINISHED = ("DONE", "FATAL", "CANCELLED")
 READ_BACK_DATA = ["summaries", "offers", "fulfillmentAvailability", "relationships"]
 CHECK_SKU = "syndicator-credentials-check"  # never listed: a 404 proves token and seller
 NOT_LISTED = "not listed on Amazon: nothing to take off sale"
+NOT_THERE = "not listed on Amazon: nothing to delete"
+ITEM_PATH = "/listings/2021-08-01/items/{}/{}"
 # The library wants credentials even though it never logs in here (see lwa.py).
 _LIBRARY_CREDENTIALS = {
     "refresh_token": "unused: the connector logs in",
@@ -409,6 +416,32 @@ class AmazonConnector(Connector):
         )
         return dict(answer.payload)
 
+    def _delete(self, sku: str) -> ItemOutcome:
+        """deleteListingsItem: the listing of ``sku`` is gone for good; its variation
+        siblings and their parent listing are left as they are. A SKU Amazon does not have
+        (404) is deleted already."""
+        listings = self._client("listings")
+        path = fill_query_params(ITEM_PATH, self.seller_id, sku)
+
+        def call() -> Any:
+            # A new dict each time: the library pops "method" from it.
+            params = {
+                "marketplaceIds": self.mid,
+                "issueLocale": self.settings.issue_locale,
+                "method": "DELETE",
+            }
+            return listings._request(path, params=params, add_marketplace=False)
+
+        try:
+            answer = self._call("deleteListingsItem", call, expect="status")
+        except ItemRejected as exc:
+            if exc.status != 404:
+                raise
+            self._product_types[sku] = None
+            return ItemOutcome(sku, True, warnings=(NOT_THERE,))
+        self._product_types[sku] = None
+        return self._submitted(sku, dict(answer.payload))
+
     def _product_type(self, sku: str) -> str | None:
         """The product type Amazon has for ``sku`` (a patch names it; a delist has no
         projection to take it from). None: Amazon does not list ``sku``."""
@@ -451,6 +484,8 @@ class AmazonConnector(Connector):
 
     def _push_one(self, change: ListingChange, parents: dict[str, list[str]]) -> ItemOutcome:
         p, sku = change.projection, change.sku
+        if change.action is Action.DELETE:  # gone for good (sync.removed: delete)
+            return self._delete(sku)
         if change.action is Action.DELIST:  # off sale, not deleted: it can come back
             product_type = self._product_type(sku)
             if product_type is None:
@@ -506,9 +541,12 @@ class AmazonConnector(Connector):
         parents: dict[str, FeedMessage],
         warnings: dict[int, list[str]],
     ) -> list[FeedMessage] | ItemOutcome:
-        """The messages of change ``n`` (an UPDATE or a PATCH; a family's parent before its
-        first child), or its outcome when it needs no message."""
+        """The messages of change ``n`` (an UPDATE, a PATCH or a DELETE; a family's parent
+        before its first child), or its outcome when it needs no message."""
         p, sku = change.projection, change.sku
+        if change.action is Action.DELETE:  # that SKU only: siblings and parent stay
+            self._product_types.pop(sku, None)  # asked again if needed
+            return [FeedMessage({"sku": sku, "operationType": "DELETE"}, n)]
         if change.action is Action.DELIST:
             product_type = self._product_type(sku)
             if product_type is None:

@@ -10,6 +10,9 @@ What each change does:
   product the marketplace does not have (404) is written whole instead. Without an offer
   endpoint, the whole product is written.
 - delist: taken off sale (``active: false``), never deleted, so it can come back.
+- delete (``sync: {removed: delete}``): the delete endpoint when the settings name one (a
+  product the marketplace does not have is deleted already); anou-api.md has none, so by
+  default the product is taken off sale as for a delist, and the outcome says so.
 
 One item the marketplace refuses (422 ...) gets a failed outcome with the marketplace's own
 message, and the batch goes on; refused credentials stop the channel at once.
@@ -17,6 +20,7 @@ message, and the batch goes on; refused credentials stop the channel at once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import mimetypes
@@ -67,6 +71,9 @@ log = logging.getLogger("syndicator.connectors.anou")
 T = TypeVar("T")
 
 _REMOTE_URL = ("https://", "http://")
+NO_DELETE = (
+    "this marketplace has no delete (no endpoints.delete): the product was taken off sale instead"
+)
 
 
 def _iso(when: datetime) -> str:
@@ -166,6 +173,8 @@ class AnouConnector(Connector):
         return outcomes
 
     def _apply(self, change: ListingChange) -> ItemOutcome:
+        if change.action is Action.DELETE:
+            return self._delete(change)
         if change.action is Action.DELIST:
             return self._deactivate(change)
         if change.action in (Action.HOLD, Action.UNCHANGED):
@@ -219,6 +228,23 @@ class AnouConnector(Connector):
                 warnings=(f"not on the marketplace ({exc.message}): nothing to take off sale",),
             )
         return self._ok(change, data)
+
+    def _delete(self, change: ListingChange) -> ItemOutcome:
+        endpoint = self.settings.endpoints.delete
+        if endpoint is None:
+            outcome = self._deactivate(change)
+            return dataclasses.replace(outcome, warnings=(NO_DELETE, *outcome.warnings))
+        try:
+            self.client.call("deleteProduct", endpoint, sku=change.sku)
+        except ItemRejected as exc:
+            if exc.status != 404:
+                raise
+            return ItemOutcome(
+                change.sku,
+                True,
+                warnings=(f"not on the marketplace ({exc.message}): nothing to delete",),
+            )
+        return ItemOutcome(change.sku, True)
 
     def _ok(self, change: ListingChange, data: Any) -> ItemOutcome:
         remote_id = get_path(data, self.fields["product"].get("id"))

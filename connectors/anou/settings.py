@@ -150,18 +150,20 @@ def parse_endpoint(value: str, *, needs_sku: bool) -> str:
     return f"{method} {path}"
 
 
-_PRODUCT_ENDPOINTS = ("upsert", "get", "offer", "deactivate")
+_PRODUCT_ENDPOINTS = ("upsert", "get", "offer", "deactivate", "delete")
 
 
 class Endpoints(_Model):
     """What each operation calls, as ``"METHOD /path"`` under ``base_url``. ``offer``
     None: price and stock changes send the whole product (``upsert``). ``upload_image``
-    None: the marketplace takes only image URLs."""
+    None: the marketplace takes only image URLs. ``delete`` None (anou-api.md has none): a
+    delete takes the product off sale (``deactivate``), with a warning."""
 
     upsert: str = "PUT /products/{sku}"
     get: str = "GET /products/{sku}"
     offer: str | None = "PATCH /products/{sku}/offer"
     deactivate: str = "POST /products/{sku}/deactivate"
+    delete: str | None = None
     upload_image: str | None = "POST /images"
     orders: str = "GET /orders"
     reviews: str = "GET /reviews"

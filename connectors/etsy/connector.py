@@ -20,6 +20,10 @@ What it does, and the Etsy traps it steps around (docs/etsy.md for operators):
   listing, one product each, with their options as property values.
 - **Delist** takes off sale without deleting: the listing goes inactive, or, when other
   variants stay on sale, the variant's offering is disabled with quantity 0.
+- **Delete** (``sync: {removed: delete}``): the variant's product is removed from the
+  inventory (read, that product dropped, every other one sent back); when no product of
+  the listing is left, the listing itself is deleted (``deleteListing``). A listing Etsy no
+  longer has is deleted already.
 - **Money** is Decimal end to end: Etsy's ``{amount, divisor}`` in, exact JSON numbers out
   (:mod:`connectors.etsy.session`).
 
@@ -174,14 +178,22 @@ class _Group:
 
     @property
     def lists(self) -> bool:
-        """Whether some change puts a SKU on sale (not only delists)."""
-        return any(c.action is not Action.DELIST and c.projection for c in self.changes)
+        """Whether some change puts a SKU on sale (not only delists and deletes)."""
+        return any(
+            c.action not in (Action.DELIST, Action.DELETE) and c.projection for c in self.changes
+        )
+
+    @property
+    def deletes(self) -> bool:
+        return any(c.action is Action.DELETE for c in self.changes)
 
     def wants(self) -> list[Want]:
         out: list[Want] = []
         for c in self.changes:
             p = c.projection
-            if c.action is Action.DELIST or p is None:
+            if c.action is Action.DELETE:
+                out.append(Want(c.sku, delete=True))
+            elif c.action is Action.DELIST or p is None:
                 out.append(Want(c.sku, delist=True))
             else:
                 out.append(Want(c.sku, p.options, p.price.amount, p.quantity))
@@ -622,7 +634,7 @@ class EtsyConnector(Connector):
             ItemOutcome(
                 c.sku,
                 True,
-                remote,
+                None if c.action is Action.DELETE else remote,  # no listing of its own now
                 warnings=c.projection.warnings if c.projection is not None else (),
             )
             for c in group.changes
@@ -632,9 +644,15 @@ class EtsyConnector(Connector):
         listing = self._resolve(group)
         if listing is None:
             if not group.lists:
-                return self._done(group, None)  # nothing on Etsy to take off sale
+                return self._done(group, None)  # nothing on Etsy to take off sale or delete
             return self._done(group, self._create(group))
-        self._update_or_forget(listing, group)
+        try:
+            self._update(listing, group)
+        except ItemRejected as exc:
+            if exc.status == 404 and group.deletes and not group.lists:
+                self._forget(listing.listing_id)  # gone already: deleted, as asked
+                return self._done(group, None)
+            raise self._gone(listing.listing_id, exc) from exc
         return self._done(group, listing.listing_id)
 
     def _update_or_forget(self, listing: _Listing, group: _Group) -> None:
@@ -719,7 +737,7 @@ class EtsyConnector(Connector):
         """A new listing: draft (never twice), images, inventory, then on sale."""
         base = group.base
         assert base is not None
-        wants = [w for w in group.wants() if not w.delist]
+        wants = [w for w in group.wants() if not (w.delist or w.delete)]
         request = self._draft_request(group, wants)
         images = [(ref, self._image(ref)) for ref in base.images]  # a bad file: before creating
         attempts = self.caller.policy.attempts
@@ -804,9 +822,14 @@ class EtsyConnector(Connector):
             readiness_state_id=self.settings.readiness_state_id,
             option_properties=self.settings.option_properties,
         )
+        if merged.listing_gone:
+            self._delete_listing(listing_id)
+            return
         if merged.listing_off:
             if listing.state in ("active", "sold_out"):
                 self._patch(listing, {}, deactivate=True)
+            if not same_products(merged, current):  # a product deleted, the rest off sale
+                self._put_inventory(listing, merged)
             return
         wrote = not same_products(merged, current)
         if wrote:
@@ -830,6 +853,16 @@ class EtsyConnector(Connector):
             self._patch(listing, fields)
         if activate:
             self._activate(listing, after_writes=wrote)
+
+    def _delete_listing(self, listing_id: int) -> None:
+        """deleteListing: gone for good. A listing Etsy no longer has (404) is deleted
+        already; a delete tried again after a lost answer finds just that."""
+        try:
+            self._api("deleteListing", lambda c: ListingResource(c).delete_listing(listing_id))
+        except ItemRejected as exc:
+            if exc.status != 404:
+                raise
+        self._forget(listing_id)
 
     def _activate(self, listing: _Listing, *, after_writes: bool) -> None:
         """Put the listing on sale. Refused right after we sent its images or stock, it

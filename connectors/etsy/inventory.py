@@ -51,13 +51,15 @@ def money(value: Mapping[str, Any]) -> Money:
 class Want:
     """What one SKU should be in the inventory. ``price`` None: keep the listed price;
     ``delist``: take the SKU off sale (its offering disabled, or the listing deactivated
-    when it is the last one on sale)."""
+    when it is the last one on sale); ``delete``: remove the SKU's product (or the whole
+    listing, when no other SKU is left in it)."""
 
     sku: str
     options: tuple[tuple[str, str], ...] = ()
     price: Decimal | None = None
     quantity: int = 0
     delist: bool = False
+    delete: bool = False
 
 
 @dataclass(slots=True)
@@ -68,8 +70,10 @@ class Inventory:
     on_property: dict[str, list[int]] = field(default_factory=dict)
     readiness_on_property: list[int] | None = None
     # After merge: no product is left on sale, so the listing is to be made inactive
-    # (its inventory left as it was, so that it can come back).
+    # (its inventory left as it was, so that it can come back, unless a product was deleted).
     listing_off: bool = False
+    # After merge: every SKU of the listing was deleted, so the listing is to be deleted.
+    listing_gone: bool = False
 
     def skus(self) -> list[str]:
         return [str(p["sku"]) for p in self.products if p["sku"]]
@@ -206,23 +210,37 @@ def merge(
 
     A SKU not in the listing is added (taking the place of createDraftListing's placeholder
     product); a delisted SKU's offering is disabled with quantity 0, unless no product would
-    be left on sale: then ``listing_off`` is set and the inventory is left as it was.
+    be left on sale: then ``listing_off`` is set and the inventory is left as it was. A
+    deleted SKU's product is removed, the others kept as they are; when no product is left,
+    ``listing_gone`` is set (and the inventory left as it was). When the products left are
+    all off sale, Etsy still wants one offering enabled: the first one is, at quantity 0,
+    and ``listing_off`` is set.
     """
-    ids = _property_ids(current.products, wants, option_properties or {})
+    deleting = {w.sku for w in wants if w.delete}
+    kept = [p for p in current.products if not (p["sku"] and p["sku"] in deleting)]
+    removed = len(kept) < len(current.products)
+    ids = _property_ids(kept, [w for w in wants if not w.delete], option_properties or {})
     products = [
         {
             **p,
             "offerings": [dict(o) for o in p["offerings"]],
             "property_values": list(p["property_values"]),
         }
-        for p in current.products
+        for p in kept
     ]
     by_sku = {p["sku"]: p for p in products if p["sku"]}
-    adding = [w for w in wants if not w.delist and w.sku not in by_sku]
+    adding = [w for w in wants if not (w.delist or w.delete) and w.sku not in by_sku]
     if adding:
         products = [p for p in products if not _is_placeholder(p)]
+    if removed and all(_is_placeholder(p) for p in products):
+        # Every product of the listing is deleted (createDraftListing's placeholder aside).
+        return Inventory(
+            current.products, current.on_property, current.readiness_on_property, listing_gone=True
+        )
     for want in wants:
         product = by_sku.get(want.sku)
+        if want.delete:
+            continue
         if want.delist:
             if product is not None:
                 for offer in product["offerings"]:
@@ -261,7 +279,17 @@ def merge(
     merged = Inventory(products, {}, current.readiness_on_property)
     if not any(o["is_enabled"] for p in products for o in p["offerings"]):
         # Every product is off sale: Etsy wants one offering enabled; deactivate the listing.
-        return Inventory(current.products, current.on_property, current.readiness_on_property, True)
+        if not removed:
+            return Inventory(
+                current.products, current.on_property, current.readiness_on_property, True
+            )
+        # A product is deleted and those left are all off sale: they stay off sale in an
+        # inactive listing, one of them enabled at quantity 0 to satisfy Etsy.
+        first = next((p for p in products if p["offerings"]), None)
+        if first is None:
+            raise ItemRejected("no offering left in the listing to keep it")
+        first["offerings"][0].update(quantity=0, is_enabled=True)
+        merged.listing_off = True
     used = {tuple(sorted(v["property_id"] for v in p["property_values"])) for p in products}
     if len(used) > 1:
         raise ItemRejected(
