@@ -54,6 +54,7 @@ from syndicator.store.activity import (
     JournalEntry,
     listing_attempts,
     mark_pending,
+    mark_unsure,
     raise_alert,
     read_cursor,
     record_failure,
@@ -78,7 +79,15 @@ __all__ = ["ChannelRun", "SyncReport", "sync_once"]
 
 log = logging.getLogger("syndicator.sync")
 
-WRITE_ACTIONS = (Action.CREATE, Action.UPDATE, Action.REPRICE, Action.RESTOCK, Action.DELIST)
+WRITE_ACTIONS = (
+    Action.CREATE,
+    Action.UPDATE,
+    Action.REPRICE,
+    Action.RESTOCK,
+    Action.DELIST,
+    Action.DELETE,
+)
+REMOVED = "no longer in the catalog"  # the planner's reason for a removed SKU's delist
 
 
 @dataclass(slots=True)
@@ -235,6 +244,8 @@ class _Pass:
                 now = _now()
                 with self.store.write() as conn:
                     result = record_orders(conn, coop.id, ch.id, page.orders, now)
+                    # The channel moved its own listed stock for these: work them out again.
+                    mark_unsure(conn, coop.id, ch.id, sorted(result.skus), now)
                     if page.watermark is not None:
                         write_cursor(
                             conn, coop.id, ch.id, "orders", page.watermark.isoformat(), now
@@ -314,13 +325,20 @@ class _Pass:
     # ------------------------------------------------------------------ 4. execute
     def execute(self, coop: CooperativeConfig, chplan: ChannelPlan, run: ChannelRun) -> None:
         ops = [op for op in chplan.ops if op.action in WRITE_ACTIONS]
+        if self.config.sync.removed == "delete":
+            ops = [
+                replace(op, action=Action.DELETE)
+                if op.action is Action.DELIST and op.reason == REMOVED
+                else op
+                for op in ops
+            ]
         if not ops:
             return
         ch = chplan.channel
         connector = self.connector(coop.id, ch, run)
         if connector is None:
             return
-        delists = sum(1 for op in ops if op.action is Action.DELIST)
+        delists = sum(1 for op in ops if op.action in (Action.DELIST, Action.DELETE))
         with self.store.read() as conn:
             listed = listed_count(conn, coop.id, ch.id)
             states = load_listings(conn, coop.id, ch.id, [op.sku for op in ops])
@@ -373,9 +391,10 @@ class _Pass:
             for op in batch
         ]
         creates = [(op.sku, op.parent_sku) for op in batch if op.action is Action.CREATE]
-        if creates:
-            with self.store.write() as conn:
-                mark_pending(conn, coop.id, ch.id, creates, _now())
+        others = [op.sku for op in batch if op.action is not Action.CREATE]
+        with self.store.write() as conn:  # in flight: see mark_pending and mark_unsure
+            mark_pending(conn, coop.id, ch.id, creates, _now())
+            mark_unsure(conn, coop.id, ch.id, others, _now())
         try:
             outcomes = connector.push(changes)
         except (ChannelError, TimeoutError) as exc:

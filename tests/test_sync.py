@@ -6,6 +6,7 @@ lantern) on Amazon, Etsy and an ANOU-style marketplace, each through its real co
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -221,13 +222,78 @@ def test_drift_on_a_channel_is_reported_and_corrected_when_asked(world: World) -
         (entry,) = query_journal(conn, channel="anou", outcome="drift")
     assert entry.sku == "LAMP-1" and "1.00" in (entry.message or "")
     assert Decimal(shown(world, "anou")["LAMP-1"]["price"]) == Decimal("1.00")  # reported only
-    corrected = Config(
+    corrected = with_sync(world, drift="correct")
+    sync_once(corrected, world.store, readback=True, timeout=5.0)
+    assert Decimal(shown(world, "anou")["LAMP-1"]["price"]) == before
+
+
+def test_the_sync_and_journal_commands(world: World) -> None:
+    from typer.testing import CliRunner
+
+    from syndicator.cli import app
+
+    runner = CliRunner()
+    config = str(world.config_path)
+    result = runner.invoke(app, ["sync", "--config", config, "--once", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    done = {c["channel"]: c["done"] for c in summary["channels"]}
+    assert done == {market: {"create": 4} for market in MARKETS}
+    write_catalog(world, CATALOG.replace("    materials: [brass]\n", ""))
+    assert runner.invoke(app, ["sync", "--config", config, "--once"]).exit_code == 1
+    listed = runner.invoke(app, ["journal", "--config", config, "--outcome", "failed", "--json"])
+    assert listed.exit_code == 0, listed.output
+    (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (entry["channel"], entry["sku"], entry["action"]) == ("amazon", "LAMP-1", "update")
+    assert "material" in entry["message"]
+    table = runner.invoke(app, ["journal", "--config", config, "--sku", "LAMP-1"])
+    assert "LAMP-1" in table.stdout and "failed" in table.stdout
+    for secret in (*AMAZON.secrets().values(), *ETSY.secrets().values()):
+        assert secret not in table.stdout and secret not in listed.stdout
+
+
+def with_sync(world: World, **settings: Any) -> Config:
+    """The world's config with other ``sync:`` settings."""
+    model = world.config.model
+    sync_settings = model.sync.model_copy(update=settings)
+    return Config(
         world.config.path,
-        world.config.model.model_copy(
-            update={"sync": world.config.sync.model_copy(update={"drift": "correct"})}
-        ),
+        model.model_copy(update={"sync": sync_settings}),
         world.config.rates,
         world.config.channel_types,
     )
-    sync_once(corrected, world.store, readback=True, timeout=5.0)
-    assert Decimal(shown(world, "anou")["LAMP-1"]["price"]) == before
+
+
+def test_removed_products_are_deleted_only_when_the_config_says_so(world: World) -> None:
+    sync(world)
+    write_catalog(world, CATALOG[: CATALOG.index("  - sku: LAMP-1")])  # the lantern goes
+    # One of four listings is a quarter of the shop: more than the default share, so confirmed.
+    report = sync_once(
+        with_sync(world, removed="delete"), world.store, timeout=5.0, confirm_delist=True
+    )
+    assert report.ok, [c.to_json() for c in report.channels]
+    assert {c.channel: dict(c.done) for c in report.channels} == {
+        market: {"delete": 1} for market in MARKETS
+    }
+    assert "LAMP-1" not in shown(world, "amazon") and "LAMP-1" not in shown(world, "etsy")
+    anou = shown(world, "anou").get("LAMP-1")  # ANOU has no delete: off sale
+    assert anou is None or anou["status"] != "active"
+    write_catalog(world, CATALOG)  # back in the catalog: listed anew
+    again = sync(world)
+    assert {c.channel: dict(c.done) for c in again.channels} == {
+        market: {"create": 1} for market in MARKETS
+    }
+    assert all("LAMP-1" in shown(world, m) for m in MARKETS)
+
+
+def test_a_channel_that_moved_its_own_stock_is_set_right_in_the_next_pass(world: World) -> None:
+    """A shop lowers its own quantity when it sells and raises it when an order is cancelled,
+    without us: the pass that sees the order sends that shop the quantity again."""
+    sync(world)  # CUSH-1-S: 4 everywhere
+    on_etsy = order(world, "etsy", "CUSH-1-S")
+    sync(world)
+    assert quantities(world, "CUSH-1-S") == dict.fromkeys(MARKETS, 3)
+    world.control("etsy", "POST", f"orders/{on_etsy}/cancel")  # Etsy shows 4 by itself
+    order(world, "anou", "CUSH-1-S")  # ANOU shows 2 by itself
+    sync(world)
+    assert quantities(world, "CUSH-1-S") == dict.fromkeys(MARKETS, 3)  # 4 - 1 + 1 - 1

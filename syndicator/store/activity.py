@@ -493,3 +493,22 @@ def reset_attempts(conn: Connection, cooperative: str, channel: str, skus: Seque
             )
             .values(attempts=0)
         )
+
+
+def mark_unsure(
+    conn: Connection, cooperative: str, channel: str, skus: Sequence[str], now: datetime
+) -> None:
+    """The store no longer knows what the channel shows for ``skus``: their input key,
+    fingerprint, price and quantity are dropped, so the next plan works them out again and
+    sends what the catalog says (every write is idempotent). Used before a change is sent (a
+    pass killed after the channel applied it but before its answer was saved must not leave
+    the store claiming the old state), and when the channel itself moved its stock (a sale or
+    a cancellation on that channel changes its listed quantity without us)."""
+    c = listings.c
+    for start in range(0, len(skus), 500):
+        chunk = list(skus[start : start + 500])
+        conn.execute(
+            update(listings)
+            .where(c.cooperative == cooperative, c.channel == channel, c.sku.in_(chunk))
+            .values(input_key=None, fingerprint=None, price=None, quantity=None, updated_at=now)
+        )
