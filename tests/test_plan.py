@@ -483,3 +483,14 @@ def test_a_sku_written_twice_is_reported_when_the_rest_is_left_unchecked(world: 
     actions = {op.action for op in fast.ops() if op.sku == "RUG-2"}
     assert actions == {Action.HOLD}  # keeps its last good state on every channel
     world.plan()
+
+
+def test_a_sale_in_the_same_second_as_the_save_counts_as_after_it(world: World) -> None:
+    """Shops date orders to the second; the file's save time has microseconds. A sale in
+    that second is taken off the new count: the side that never sells a piece twice."""
+    saved = datetime(2026, 11, 24, 10, 0, 0, 600_000, tzinfo=UTC)
+    rows = dict(ROWS)
+    rows["RUG-2"] = rows["RUG-2"].replace(";8;", ";6;")  # a new count: 6
+    world.write_catalog(rows, mtime=saved)
+    world.sell("RUG-2", 1, at=saved.replace(microsecond=0))  # 10:00:00, as the shop dates it
+    assert world.ops()[("etsy", "RUG-2")].quantity == 5

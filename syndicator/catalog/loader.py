@@ -194,7 +194,9 @@ def read_catalog(
         raise Unreadable(Problem(file, None, f"the file cannot be read: {exc.strerror}")) from None
     text = decode_text(data, file)
     del data
-    modified_at = datetime.fromtimestamp(stat.st_mtime, UTC)
+    # Whole seconds: shops date orders to the second, and a sale in the same second as the
+    # save must count as after it (the side that never oversells; see docs/stock.md).
+    modified_at = datetime.fromtimestamp(int(stat.st_mtime), UTC)
     channel_ids = tuple(channels)
 
     found_cooperative: str | None = None

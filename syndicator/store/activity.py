@@ -172,7 +172,7 @@ class Sale:
 
 
 def sales_since(conn: Connection, cooperative: str, sku: str, since: datetime) -> list[Sale]:
-    """The sales of ``sku`` after ``since`` that were not cancelled, oldest first."""
+    """The sales of ``sku`` from ``since`` on that were not cancelled, oldest first."""
     sale, cancel = stock_ledger.alias("sale"), stock_ledger.alias("cancel")
     query = (
         select(sale.c.channel, sale.c.order_id, sale.c.quantity, sale.c.occurred_at)
@@ -192,7 +192,7 @@ def sales_since(conn: Connection, cooperative: str, sku: str, since: datetime) -
             sale.c.cooperative == cooperative,
             sale.c.sku == sku,
             sale.c.kind == "sale",
-            sale.c.occurred_at > since,
+            sale.c.occurred_at >= since,
             cancel.c.id.is_(None),
         )
         .order_by(sale.c.occurred_at)

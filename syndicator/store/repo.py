@@ -212,7 +212,8 @@ def save_stock_counts(conn: Connection, cooperative: str, counts: Mapping[str, S
 def ledger_sums(
     conn: Connection, cooperative: str, since: datetime
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Stock changes per SKU: after each SKU's stored count, and after ``since``.
+    """Stock changes per SKU: after each SKU's stored count, and after ``since`` ("after"
+    includes the same instant: counts are dated to the whole second, as shops date orders).
 
     The first applies to SKUs whose count has not changed in the catalog; the second to
     SKUs counted anew when the catalog file was saved at ``since``.
@@ -226,13 +227,13 @@ def ledger_sums(
         )
         .where(
             stock_ledger.c.cooperative == cooperative,
-            stock_ledger.c.occurred_at > stock_counts.c.counted_at,
+            stock_ledger.c.occurred_at >= stock_counts.c.counted_at,
         )
         .group_by(stock_ledger.c.sku)
     )
     after_since = conn.execute(
         select(stock_ledger.c.sku, func.sum(stock_ledger.c.delta))
-        .where(stock_ledger.c.cooperative == cooperative, stock_ledger.c.occurred_at > since)
+        .where(stock_ledger.c.cooperative == cooperative, stock_ledger.c.occurred_at >= since)
         .group_by(stock_ledger.c.sku)
     )
     return (
