@@ -97,8 +97,7 @@ def family_keys(
         cell = row.cell("stock")
         if count is None or type(cell) is not str or cell.strip() != str(count):
             return None
-        available = max(0, count + after_count.get(sku, 0))
-        out.append((sku, parent, unit_key_of(head.digest, own, available)))
+        out.append((sku, parent, unit_key_of(head.digest, own, count + after_count.get(sku, 0))))
     return out
 
 
@@ -124,11 +123,13 @@ def split_unchanged(
             if stored is not None and count is not None:
                 row = rows[family.head]
                 cell = row.cell("stock")
-                if type(cell) is str and cell.strip() == str(count):
-                    available = max(0, count + sold(sku, 0))
-                    if stored == unit_key_of(row.digest, "", available):
-                        unchanged.append((sku, None))
-                        continue
+                if (
+                    type(cell) is str
+                    and cell.strip() == str(count)
+                    and stored == unit_key_of(row.digest, "", count + sold(sku, 0))
+                ):
+                    unchanged.append((sku, None))
+                    continue
             build.append(family.head)
             continue
         keys = family_keys(family, rows, counts, after_count)

@@ -226,6 +226,13 @@ def _plan_cooperative(
         sku: f"left out of the catalog because of a problem on line {line}"
         for sku, line in catalog.held.items()
     }
+    # What is left of each held SKU, from its last stored count and the sales since (its
+    # row cannot be trusted); and of each unit, for those a channel holds.
+    held_counts = load_stock_counts(conn, coop.id, list(catalog.held)) if catalog.held else {}
+    held_available = {
+        sku: max(0, c.count + after_count.get(sku, 0)) for sku, c in held_counts.items()
+    }
+    held_available.update((sku, view.available) for sku, view in cplan.stock.items())
     unchanged_skus = {sku for sku, _ in unchanged}
     for chplan, projector in ready:
         ch = chplan.channel
@@ -257,7 +264,13 @@ def _plan_cooperative(
                 Problem(catalog.display, r.line, n, r.sku, Severity.WARNING) for n in notes
             ]
         chplan.ops = plan_channel(
-            coop.id, ch.id, results, held_reasons, listings, also_seen=unchanged_skus
+            coop.id,
+            ch.id,
+            results,
+            held_reasons,
+            listings,
+            also_seen=unchanged_skus,
+            available=held_available,
         )
         chplan.unchanged = len(unchanged)
 

@@ -131,15 +131,19 @@ def plan_channel(
     listings: Mapping[str, ListingState],
     *,
     also_seen: Collection[str] = (),
+    available: Mapping[str, int] | None = None,
 ) -> list[PlannedOp]:
     """One operation per SKU known to the catalog or the store, in catalog order.
 
     ``held``: SKUs left out of the catalog because of a problem (SKU -> reason); like a
     :class:`Held` result, they keep their last good state. ``also_seen``: SKUs in the
     catalog that were left out unchecked because nothing changed (no op, never delisted).
+    ``available``: the stock of held SKUs, where known: a held listing that shows more than
+    that is taken off sale (a sale elsewhere must reach it even while its row is broken).
     """
     ops: list[PlannedOp] = []
     seen: set[str] = set(also_seen)
+    available = available or {}
     op = functools.partial(_op, cooperative, channel)
     for r in results:
         seen.add(r.sku)
@@ -153,7 +157,7 @@ def plan_channel(
                           previous_quantity=state.quantity)
             )  # fmt: skip
         elif isinstance(r, Held):
-            ops.append(op(r.sku, r.parent_sku, Action.HOLD, state, reason=r.reason))
+            ops.append(_hold(op, r.sku, r.parent_sku, state, r.reason, available.get(r.sku)))
         elif isinstance(r, Disabled):
             if state is not None and state.listed:
                 why = f"turned off for {channel} in the catalog"
@@ -173,12 +177,35 @@ def plan_channel(
             seen.add(sku)
             state = listings.get(sku)
             parent = state.parent_sku if state else None
-            ops.append(op(sku, parent, Action.HOLD, state, reason=reason))
+            ops.append(_hold(op, sku, parent, state, reason, available.get(sku)))
     for sku, state in listings.items():
         if sku not in seen and state.listed:
             why = "no longer in the catalog"
             ops.append(op(sku, state.parent_sku, Action.DELIST, state, reason=why))
     return ops
+
+
+def _hold(
+    op: functools.partial[PlannedOp],
+    sku: str,
+    parent: str | None,
+    state: ListingState | None,
+    reason: str,
+    available: int | None,
+) -> PlannedOp:
+    """Hold: keep the last good state, unless it shows more than is available now."""
+    if (
+        state is not None
+        and state.listed
+        and available is not None
+        and (available == 0 or state.quantity is None or state.quantity > available)
+    ):
+        why = (
+            f"{reason}; only {available} left, fewer than it shows: taken off sale until "
+            "the row is fixed"
+        )
+        return op(sku, parent, Action.DELIST, state, reason=why)
+    return op(sku, parent, Action.HOLD, state, reason=reason)
 
 
 def confirmed_state(op: PlannedOp, remote_id: str | None = None) -> ListingState | None:

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 FINGERPRINT_VERSION = "v1"
+KEY_VERSION = "k2"  # in every input key: a change of what keys hold makes them all new
 
 # The names of Projection.attributes, in the order they are given.
 ATTRIBUTE_KEYS = (
@@ -113,13 +114,16 @@ def unit_key(unit: Unit, stock: StockView) -> str | None:
     variant = unit.variant
     if not unit.product.digest or (variant is not None and not variant.digest):
         return None
-    return unit_key_of(unit.product.digest, variant.digest if variant else "", stock.available)
+    # The count and its changes, not the available stock (which stops at 0): a sale of a
+    # piece already at 0 (an oversell) is an input too, so the unit is looked at again.
+    own = variant.digest if variant else ""
+    return unit_key_of(unit.product.digest, own, stock.count + stock.changes)
 
 
-def unit_key_of(product_digest: str, variant_digest: str, available: int) -> str:
+def unit_key_of(product_digest: str, variant_digest: str, stock: int) -> str:
     """:func:`unit_key` from the row digests themselves (the product's, the variant's or "")
-    and the available stock, for rows not built into a :class:`Unit`."""
-    text = f"{product_digest}|{variant_digest}|{available}"
+    and the stock (count plus changes, below 0 when oversold), for rows not built."""
+    text = f"{product_digest}|{variant_digest}|{stock}"
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -135,7 +139,13 @@ class Projector:
         self.rule: PriceRule = channel.price_rule()
         self._quotes: dict[Decimal, PriceQuote] = {}
         # Everything a projection depends on besides the unit and its stock.
-        parts = (__version__, FINGERPRINT_VERSION, channel_type.name, channel.model_dump_json())
+        parts = (
+            __version__,
+            FINGERPRINT_VERSION,
+            KEY_VERSION,
+            channel_type.name,
+            channel.model_dump_json(),
+        )
         seed = "|".join((*parts, str(rate.rate)))
         self._seed_hash = hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
 

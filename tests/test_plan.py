@@ -494,3 +494,20 @@ def test_a_sale_in_the_same_second_as_the_save_counts_as_after_it(world: World) 
     world.write_catalog(rows, mtime=saved)
     world.sell("RUG-2", 1, at=saved.replace(microsecond=0))  # 10:00:00, as the shop dates it
     assert world.ops()[("etsy", "RUG-2")].quantity == 5
+
+
+def test_a_held_listing_that_shows_more_than_is_left_is_taken_off_sale(world: World) -> None:
+    """A broken row keeps its listings as they were, but not above what is left: the
+    one-of-a-kind rug's row breaks, then the rug sells: no shop may go on showing it."""
+    world.confirm()
+    rows = dict(ROWS)
+    rows["RUG-1"] = rows["RUG-1"].replace(";4500;", ";-4;")
+    world.write_catalog(rows)
+    ops = world.ops()
+    assert {ops[(ch, "RUG-1")].action for ch in ("amazon", "etsy")} == {Action.HOLD}
+    world.sell("RUG-1", 1, channel="amazon")
+    ops = world.ops()
+    for ch in ("amazon", "etsy"):
+        assert ops[(ch, "RUG-1")].action is Action.DELIST
+        assert "taken off sale until the row is fixed" in (ops[(ch, "RUG-1")].reason or "")
+    assert ops[("anou", "RUG-1")].action is Action.HOLD  # its buffer showed 0: never listed
