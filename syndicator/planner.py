@@ -19,7 +19,10 @@ from syndicator.money import Money
 from syndicator.projection import Disabled, Held, Projection, Unchanged
 from syndicator.store.repo import ListingState
 
-__all__ = ["Action", "PlannedOp", "confirmed_state", "plan_channel"]
+__all__ = ["REMOVED", "Action", "PlannedOp", "confirmed_state", "plan_channel"]
+
+
+REMOVED = "no longer in the catalog"  # the reason of a removed SKU's delist
 
 
 class Action(StrEnum):
@@ -180,7 +183,7 @@ def plan_channel(
             ops.append(_hold(op, sku, parent, state, reason, available.get(sku)))
     for sku, state in listings.items():
         if sku not in seen and state.listed:
-            why = "no longer in the catalog"
+            why = REMOVED
             ops.append(op(sku, state.parent_sku, Action.DELIST, state, reason=why))
     return ops
 

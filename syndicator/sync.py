@@ -47,7 +47,7 @@ from syndicator.connector import (
     RemoteListing,
 )
 from syndicator.plan import ChannelPlan, CooperativePlan, make_plan
-from syndicator.planner import Action, PlannedOp, confirmed_state
+from syndicator.planner import REMOVED, Action, PlannedOp, confirmed_state
 from syndicator.stock import new_counts
 from syndicator.store import Store
 from syndicator.store.activity import (
@@ -87,7 +87,6 @@ WRITE_ACTIONS = (
     Action.DELIST,
     Action.DELETE,
 )
-REMOVED = "no longer in the catalog"  # the planner's reason for a removed SKU's delist
 
 
 @dataclass(slots=True)
