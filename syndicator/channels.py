@@ -53,6 +53,7 @@ class ChannelType:
     requires_category: bool = False
     max_title_length: int | None = None
     max_tags: int | None = None
+    max_tag_length: int | None = None  # longer tags are left out, with a warning
     connector: str | None = None  # "module:Class" of its syndicator.connector.Connector
 
 

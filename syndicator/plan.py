@@ -7,7 +7,7 @@ show stays as it is until the file is fixed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,6 +28,7 @@ from syndicator.projection import (
     Unchanged,
     unit_key,
 )
+from syndicator.quiet import digest_of, is_quiet
 from syndicator.stock import StockView, stock_views
 from syndicator.store import Store
 from syndicator.store.repo import (
@@ -60,6 +61,7 @@ class ChannelPlan:
     rate: ExchangeRate | None = None
 
     unchanged: int = 0  # SKUs left out unchecked: unchanged, with no op (see make_plan)
+    quiet: bool = False  # nothing changed since its last quiet pass: not planned at all
 
     def counts(self) -> dict[Action, int]:
         out = dict.fromkeys(Action, 0)
@@ -77,6 +79,7 @@ class CooperativePlan:
     channels: list[ChannelPlan] = field(default_factory=list)
     stock: dict[str, StockView] = field(default_factory=dict)  # of the units checked
     unchanged: int = 0  # units left out unchecked because nothing changed for them
+    digest: str | None = None  # of the catalog file's bytes the plan worked from
 
 
 @dataclass(slots=True)
@@ -140,12 +143,16 @@ def make_plan(
     cooperative: str | None = None,
     channel: str | None = None,
     incremental: bool = True,
+    quiet: bool = False,
 ) -> PlanReport:
     """The plan for the selected cooperatives and channels, as of ``today`` (for rates).
 
     ``incremental``: leave out, unchecked, the products whose rows and stock gave every
     channel's last confirmed listing (see :mod:`syndicator.incremental`); they count as
     unchanged. False checks and projects every row (``plan --all``, ``--explain``).
+    ``quiet``: a cooperative whose selected channels are all quiet (nothing changed since
+    a pass found nothing to do, see :mod:`syndicator.quiet`) is not read nor planned: its
+    channel plans are empty and marked ``quiet``. For sync passes.
     """
     report = PlanReport()
     with paused_gc():
@@ -153,6 +160,8 @@ def make_plan(
         for coop, channels in _select(config, cooperative, channel):
             cplan = CooperativePlan(coop)
             report.cooperatives.append(cplan)
+            if quiet and _all_quiet(config, store, cplan, channels, today):
+                continue
             try:
                 read = read_catalog(
                     config.catalog_path(coop),
@@ -164,9 +173,43 @@ def make_plan(
             except Unreadable as exc:
                 cplan.unreadable = exc.problem
                 continue
+            cplan.digest = read.digest
             with store.read() as conn:
                 _plan_cooperative(config, conn, cplan, read, channels, today, report, incremental)
     return report
+
+
+def _all_quiet(
+    config: Config,
+    store: Store,
+    cplan: CooperativePlan,
+    channels: list[ChannelConfig],
+    today: date,
+) -> bool:
+    """True, with ``cplan`` filled with empty quiet channel plans, when every selected
+    channel of the cooperative is quiet; False (``cplan`` untouched) otherwise."""
+    coop = cplan.cooperative
+    digest = digest_of(config.catalog_path(coop))
+    if digest is None:
+        return False
+    plans: list[ChannelPlan] = []
+    with store.read() as conn:
+        for ch in channels:
+            chplan = ChannelPlan(coop.id, ch)
+            plans.append(chplan)
+            if not ch.enabled:
+                continue
+            try:
+                chplan.rate = config.rates.rate(ch.currency, today)
+            except LookupError:
+                return False
+            prefix = Projector(ch, config.channel_types[ch.type], chplan.rate).key_prefix
+            if not is_quiet(conn, coop.id, ch.id, prefix, digest):
+                return False
+            chplan.quiet = True
+    cplan.channels = plans
+    cplan.digest = digest
+    return True
 
 
 def _plan_cooperative(
@@ -226,13 +269,7 @@ def _plan_cooperative(
         sku: f"left out of the catalog because of a problem on line {line}"
         for sku, line in catalog.held.items()
     }
-    # What is left of each held SKU, from its last stored count and the sales since (its
-    # row cannot be trusted); and of each unit, for those a channel holds.
-    held_counts = load_stock_counts(conn, coop.id, list(catalog.held)) if catalog.held else {}
-    held_available = {
-        sku: max(0, c.count + after_count.get(sku, 0)) for sku, c in held_counts.items()
-    }
-    held_available.update((sku, view.available) for sku, view in cplan.stock.items())
+    held_available = _held_available(conn, coop.id, catalog, after_count, after_file)
     unchanged_skus = {sku for sku, _ in unchanged}
     for chplan, projector in ready:
         ch = chplan.channel
@@ -270,9 +307,36 @@ def _plan_cooperative(
             held_reasons,
             listings,
             also_seen=unchanged_skus,
-            available=held_available,
+            available={sku: projector.quantity(n) for sku, n in held_available.items()},
         )
         chplan.unchanged = len(unchanged)
+
+
+def _held_available(
+    conn: Connection,
+    cooperative: str,
+    catalog: Catalog,
+    after_count: Mapping[str, int],
+    after_file: Mapping[str, int],
+) -> dict[str, int]:
+    """What is left of each SKU the catalog holds (its row, or its product's, has a problem),
+    where known: the lower of its last stored count and the count its own row gives (when
+    that cell is good), each less the sales since. Lower, because a held row is only half
+    trusted: it may take stock down, never up."""
+    if not catalog.held:
+        return {}
+    stored = load_stock_counts(conn, cooperative, list(catalog.held))
+    left: dict[str, int] = {}
+    for sku in catalog.held:
+        known = []
+        if (old := stored.get(sku)) is not None:
+            known.append(old.count + after_count.get(sku, 0))
+        row = catalog.held_stock.get(sku)
+        if row is not None and (old is None or old.count != row):
+            known.append(row + after_file.get(sku, 0))  # a new count, dated as any other
+        if known:
+            left[sku] = max(0, min(known))
+    return left
 
 
 def current_projections(

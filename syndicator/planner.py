@@ -141,8 +141,10 @@ def plan_channel(
     ``held``: SKUs left out of the catalog because of a problem (SKU -> reason); like a
     :class:`Held` result, they keep their last good state. ``also_seen``: SKUs in the
     catalog that were left out unchecked because nothing changed (no op, never delisted).
-    ``available``: the stock of held SKUs, where known: a held listing that shows more than
-    that is taken off sale (a sale elsewhere must reach it even while its row is broken).
+    ``available``: what the channel may show of each SKU held by the catalog (its row is
+    left out), where known. A held listing that shows more than it may (a :class:`Held`
+    result says so itself) is taken off sale: a sale elsewhere must reach it even while
+    its row is broken.
     """
     ops: list[PlannedOp] = []
     seen: set[str] = set(also_seen)
@@ -160,7 +162,7 @@ def plan_channel(
                           previous_quantity=state.quantity)
             )  # fmt: skip
         elif isinstance(r, Held):
-            ops.append(_hold(op, r.sku, r.parent_sku, state, r.reason, available.get(r.sku)))
+            ops.append(_hold(op, r.sku, r.parent_sku, state, r.reason, r.quantity))
         elif isinstance(r, Disabled):
             if state is not None and state.listed:
                 why = f"turned off for {channel} in the catalog"
@@ -194,18 +196,22 @@ def _hold(
     parent: str | None,
     state: ListingState | None,
     reason: str,
-    available: int | None,
+    allowed: int | None,
 ) -> PlannedOp:
-    """Hold: keep the last good state, unless it shows more than is available now."""
+    """Hold: keep the last good state, unless it shows more than the channel may show now
+    (``allowed``: what is left, less the channel's buffer, within its cap).
+
+    Taken off sale rather than restocked: a held row's other values cannot be trusted, and
+    a listing off sale comes back whole with the next good pass."""
     if (
         state is not None
         and state.listed
-        and available is not None
-        and (available == 0 or state.quantity is None or state.quantity > available)
+        and allowed is not None
+        and (allowed == 0 or state.quantity is None or state.quantity > allowed)
     ):
         why = (
-            f"{reason}; only {available} left, fewer than it shows: taken off sale until "
-            "the row is fixed"
+            f"{reason}; it may show only {allowed} now, fewer than it shows: taken off sale "
+            "until the row is fixed"
         )
         return op(sku, parent, Action.DELIST, state, reason=why)
     return op(sku, parent, Action.HOLD, state, reason=reason)

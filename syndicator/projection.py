@@ -83,6 +83,7 @@ class Held:
     parent_sku: str | None
     reason: str
     line: int
+    quantity: int  # what the channel may show of it now (its buffers and cap applied)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,13 @@ class Projector:
         """What every input key of this channel (settings, rate, version) starts with."""
         return f"{self._seed_hash}."
 
+    def quantity(self, available: int, row_buffer: int = 0) -> int:
+        """What this channel may show of ``available`` pieces: its own stock buffer and the
+        row's (``row_buffer``) kept back, never below 0, capped by its maximum."""
+        quantity = max(0, available - self.channel.stock.buffer - row_buffer)
+        cap = self.channel.stock.max_quantity
+        return quantity if cap is None else min(quantity, cap)
+
     def price(self, unit: Unit) -> PriceQuote:
         product_o, variant_o = unit.override(self.channel.id)
         fixed = variant_o.price if variant_o.price is not None else product_o.price
@@ -178,8 +186,12 @@ class Projector:
         if enabled is False:
             return Disabled(unit.sku, unit.parent_sku, unit.line)
 
+        buffer = (product_o.stock_buffer or 0) + (variant_o.stock_buffer or 0)
+        quantity = self.quantity(stock.available, buffer)
+        buffer += channel.stock.buffer
+
         def held(reason: str) -> Held:
-            return Held(unit.sku, unit.parent_sku, reason, unit.line)
+            return Held(unit.sku, unit.parent_sku, reason, unit.line, quantity)
 
         language = next(
             (
@@ -235,6 +247,14 @@ class Projector:
 
         warnings: list[str] = []
         tags = product_o.tags if product_o.tags is not None else product.tags
+        if ctype.max_tag_length is not None:
+            long = [t for t in tags if len(t) > ctype.max_tag_length]
+            if long:
+                warnings.append(
+                    f"{ctype.title} takes tags of at most {ctype.max_tag_length} characters; "
+                    f"left out: {', '.join(long)}"
+                )
+                tags = tuple(t for t in tags if len(t) <= ctype.max_tag_length)
         if ctype.max_tags is not None and len(tags) > ctype.max_tags:
             warnings.append(
                 f"{ctype.title} takes {ctype.max_tags} tags; only the first "
@@ -243,12 +263,6 @@ class Projector:
             tags = tags[: ctype.max_tags]
 
         quote_ = self.price(unit)
-        buffer = (
-            channel.stock.buffer + (product_o.stock_buffer or 0) + (variant_o.stock_buffer or 0)
-        )
-        quantity = max(0, stock.available - buffer)
-        if channel.stock.max_quantity is not None:
-            quantity = min(quantity, channel.stock.max_quantity)
 
         variant = unit.variant
         weight = variant.weight_kg if variant and variant.weight_kg else product.weight_kg

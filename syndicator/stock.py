@@ -1,9 +1,11 @@
 """Available stock per SKU: the catalog's count, changed by what was sold since.
 
 A stock value in the catalog is a count *as of the moment it was written*: when the value of
-a SKU changes in the file, it is a new count dated at the file's save time; while it stays the
-same, the earlier count and its date stand. Sales recorded in the ledger after the count take
-stock off it, cancellations give it back, and what is available never goes below zero.
+a SKU changes in the file, it is a new count dated at the file's save time as Syndicator
+first sees it (the daemon runs a pass on every save, so that is the save that wrote it; a
+later save of the same value does not re-date it); while it stays the same, the earlier
+count and its date stand. Sales recorded in the ledger after the count take stock off it,
+cancellations give it back, and what is available never goes below zero.
 docs/stock.md says the same in a cooperative's words.
 """
 

@@ -32,10 +32,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from syndicator import quiet
 from syndicator.channels import Capability
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.connect import open_connector
@@ -48,6 +49,7 @@ from syndicator.connector import (
 )
 from syndicator.plan import ChannelPlan, CooperativePlan, make_plan
 from syndicator.planner import REMOVED, Action, PlannedOp, confirmed_state
+from syndicator.projection import Projector
 from syndicator.stock import new_counts
 from syndicator.store import Store
 from syndicator.store.activity import (
@@ -66,6 +68,7 @@ from syndicator.store.activity import (
     write_cursor,
     write_journal,
 )
+from syndicator.store.passes import record_run
 from syndicator.store.repo import (
     ListingState,
     listed_count,
@@ -75,7 +78,7 @@ from syndicator.store.repo import (
     save_stock_counts,
 )
 
-__all__ = ["ChannelRun", "SyncReport", "sync_once"]
+__all__ = ["WRITE_ACTIONS", "ChannelRun", "SyncReport", "record_plan", "sync_once"]
 
 log = logging.getLogger("syndicator.sync")
 
@@ -102,6 +105,7 @@ class ChannelRun:
     failed: Counter[str] = field(default_factory=Counter)  # action -> failed
     drift: int = 0
     stopped: str | None = None  # why nothing (more) was sent to this channel
+    quiet: bool = False  # nothing changed since the last pass that had nothing to do
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -114,6 +118,7 @@ class ChannelRun:
             "failed": dict(self.failed),
             "drift": self.drift,
             "stopped": self.stopped,
+            "quiet": self.quiet,
         }
 
 
@@ -154,6 +159,10 @@ class _Pass:
         timeout: float,
         progress: Progress | None,
         run_id: str,
+        kind: str = "sync",
+        orders_from: Collection[str] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_throttled: Callable[[str, str], None] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -163,6 +172,10 @@ class _Pass:
         self.timeout = timeout
         self.progress = progress
         self.run_id = run_id
+        self.kind = kind
+        self.orders_from = orders_from
+        self.should_stop = should_stop or (lambda: False)
+        self.on_throttled = on_throttled
         self.report = SyncReport(run_id)
         self._connectors: dict[tuple[str, str], Connector | None] = {}
 
@@ -172,7 +185,12 @@ class _Pass:
         if key not in self._connectors:
             try:
                 self._connectors[key] = open_connector(
-                    self.config, self.store, coop, ch.id, timeout=self.timeout
+                    self.config,
+                    self.store,
+                    coop,
+                    ch.id,
+                    timeout=self.timeout,
+                    on_throttled=self.on_throttled,
                 )
             except ChannelError as exc:
                 self._stop(run, exc)
@@ -214,7 +232,8 @@ class _Pass:
     def _stop(self, run: ChannelRun, exc: BaseException) -> None:
         """Nothing more goes to this channel in this pass; alert when it needs a person."""
         run.stopped = str(exc)
-        log.warning("%s/%s stopped: %s", run.cooperative, run.channel, exc)
+        # DEBUG: the daemon logs a channel's failure once and its recovery once (FailureLog).
+        log.debug("%s/%s stopped: %s", run.cooperative, run.channel, exc)
         now = _now()
         with self.store.write() as conn:
             if isinstance(exc, ChannelError) and exc.stops_channel:
@@ -288,38 +307,30 @@ class _Pass:
 
     # ------------------------------------------------------------------ 3. after planning
     def after_plan(self, cplan: CooperativePlan) -> None:
-        coop = cplan.cooperative
-        catalog = cplan.catalog
-        if catalog is None:
+        for message in record_plan(self.store, cplan, _now()):
+            self.report.alerts.append(f"{cplan.cooperative.id}: {message}")
+            log.error("oversell: %s", message)
+
+    def mark_quiet(
+        self, cplan: CooperativePlan, chplan: ChannelPlan, run: ChannelRun | None
+    ) -> None:
+        """Remember a channel that needed no change and where nothing failed, so that the
+        next pass skips it while nothing changes (syndicator/quiet.py); forget it else."""
+        if chplan.quiet or cplan.digest is None or chplan.rate is None:
             return
-        units = list(catalog.units())
-        now = _now()
+        coop, ch = cplan.cooperative, chplan.channel
+        calm = (
+            run is not None
+            and run.stopped is None
+            and not run.failed
+            and not any(op.action in WRITE_ACTIONS for op in chplan.ops)
+        )
         with self.store.write() as conn:
-            stored = load_stock_counts(conn, coop.id, [u.sku for u in units])
-            save_stock_counts(conn, coop.id, new_counts(units, stored, catalog.modified_at))
-            for sku, view in cplan.stock.items():
-                if view.count + view.changes >= 0:
-                    continue
-                sales = sales_since(conn, coop.id, sku, view.counted_at)
-                named = ", ".join(f"{s.channel} order {s.order_id}" for s in sales)
-                message = (
-                    f"{sku} was sold {-view.changes} time(s) with {view.count} in stock: "
-                    f"oversold by {-(view.count + view.changes)} ({named}); it stays at 0 "
-                    "everywhere, and one order needs cancelling or a piece found"
-                )
-                key = f"{sku}:" + ",".join(sorted(f"{s.channel}/{s.order_id}" for s in sales))
-                if raise_alert(
-                    conn,
-                    cooperative=coop.id,
-                    kind="oversell",
-                    key=key,
-                    sku=sku,
-                    message=message,
-                    now=now,
-                    details={"orders": [[s.channel, s.order_id] for s in sales]},
-                ):
-                    self.report.alerts.append(f"{coop.id}: {message}")
-                    log.error("oversell: %s", message)
+            if calm:
+                rule = Projector(ch, self.config.channel_types[ch.type], chplan.rate)
+                quiet.remember(conn, coop.id, ch.id, rule.key_prefix, cplan.digest, _now())
+            else:
+                quiet.forget(conn, coop.id, ch.id)
 
     # ------------------------------------------------------------------ 4. execute
     def execute(self, coop: CooperativeConfig, chplan: ChannelPlan, run: ChannelRun) -> None:
@@ -366,6 +377,9 @@ class _Pass:
         size = self.config.sync.batch_size
         for start in range(0, len(ops), size):
             batch = ops[start : start + size]
+            if self.should_stop():
+                run.stopped = "the daemon is stopping; the rest goes in the next pass"
+                return
             if not self._send(coop, ch, run, connector, batch, states, attempts):
                 return
             if self.progress:
@@ -488,9 +502,12 @@ class _Pass:
         for coop in self.config.cooperatives:
             if cooperative is not None and coop.id != cooperative:
                 continue
+            started = _now()
             runs = {ch.id: ChannelRun(coop.id, ch.id) for ch in coop.channels if ch.enabled}
+            if self.should_stop():
+                break
             for ch in coop.channels:  # every channel's orders: a sale reaches all of them
-                if ch.id in runs:
+                if ch.id in runs and (self.orders_from is None or ch.id in self.orders_from):
                     self.pull_orders(coop, ch, runs[ch.id])
             selected = [
                 ch
@@ -507,6 +524,7 @@ class _Pass:
                 today=today_fn().date(),
                 cooperative=coop.id,
                 channel=channel,
+                quiet=True,
             )
             (cplan,) = report.cooperatives
             if cplan.unreadable is not None:
@@ -515,17 +533,77 @@ class _Pass:
                 self.after_plan(cplan)
                 for chplan in cplan.channels:
                     run = runs.get(chplan.channel.id)
+                    if run is not None:
+                        run.quiet = chplan.quiet
                     if run is not None and run.stopped is None:
                         self.execute(coop, chplan, run)
                         if run.stopped is None and not run.failed:
                             with self.store.write() as conn:
                                 resolve_alerts(conn, coop.id, "auth", run.channel, _now())
+                    self.mark_quiet(cplan, chplan, run)
             if self.reviews:
                 for ch in selected:
                     if runs[ch.id].stopped is None:
                         self.pull_reviews(coop, ch, runs[ch.id])
             self.report.channels += [runs[ch.id] for ch in selected]
+            self.record([runs[ch.id] for ch in selected], started, cplan.unreadable)
         return self.report
+
+    def record(self, runs: list[ChannelRun], started: datetime, problem: object) -> None:
+        """One row per channel in ``passes``, in one transaction (``syndicator status``)."""
+        now = _now()
+        with self.store.write() as conn:
+            for run in runs:
+                connector = self._connectors.get((run.cooperative, run.channel))
+                quota = connector.context.quota if connector is not None else None
+                record_run(
+                    conn,
+                    run,
+                    run_id=self.run_id,
+                    kind=self.kind,
+                    started_at=started,
+                    finished_at=now,
+                    problem=None if problem is None else f"catalog cannot be read: {problem}",
+                    quota_account=getattr(quota, "account", None),
+                )
+
+
+def record_plan(store: Store, cplan: CooperativePlan, now: datetime) -> list[str]:
+    """What a pass records right after planning, before sending anything: the counts that
+    changed in the catalog (dated at its save time, docs/stock.md), and an oversell alert per
+    SKU sold below zero, naming its orders. Returns the messages of alerts raised anew."""
+    coop = cplan.cooperative
+    catalog = cplan.catalog
+    if catalog is None:
+        return []
+    units = list(catalog.units())
+    raised: list[str] = []
+    with store.write() as conn:
+        stored = load_stock_counts(conn, coop.id, [u.sku for u in units])
+        save_stock_counts(conn, coop.id, new_counts(units, stored, catalog.modified_at))
+        for sku, view in cplan.stock.items():
+            if view.count + view.changes >= 0:
+                continue
+            sales = sales_since(conn, coop.id, sku, view.counted_at)
+            named = ", ".join(f"{s.channel} order {s.order_id}" for s in sales)
+            message = (
+                f"{sku} was sold {-view.changes} time(s) with {view.count} in stock: "
+                f"oversold by {-(view.count + view.changes)} ({named}); it stays at 0 "
+                "everywhere, and one order needs cancelling or a piece found"
+            )
+            key = f"{sku}:" + ",".join(sorted(f"{s.channel}/{s.order_id}" for s in sales))
+            if raise_alert(
+                conn,
+                cooperative=coop.id,
+                kind="oversell",
+                key=key,
+                sku=sku,
+                message=message,
+                now=now,
+                details={"orders": [[s.channel, s.order_id] for s in sales]},
+            ):
+                raised.append(message)
+    return raised
 
 
 def _drift(state: ListingState, shown: RemoteListing | None) -> str | None:
@@ -568,8 +646,20 @@ def sync_once(
     progress: Progress | None = None,
     run_id: str | None = None,
     clock: Callable[[], datetime] = _now,
+    kind: str = "sync",
+    orders_from: Collection[str] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_throttled: Callable[[str, str], None] | None = None,
 ) -> SyncReport:
-    """One reconcile pass over the selected cooperatives (see the module's doc)."""
+    """One reconcile pass over the selected cooperatives (see the module's doc). ``kind``:
+    what triggered it, as the record of the pass says (syndicator/store/passes.py).
+
+    ``orders_from``: the channels whose orders are pulled first (None: every channel of
+    the cooperative; the daemon pulls each channel's orders on that channel's schedule).
+    ``should_stop``: asked between steps and batches; when it turns true the pass sends
+    nothing more and returns (what was sent is recorded; the rest waits for the next
+    pass), so that a daemon stops within seconds. ``on_throttled(cooperative, channel)``
+    is told of each 429 a channel answers (the daemon's metrics)."""
     p = _Pass(
         config,
         store,
@@ -579,6 +669,10 @@ def sync_once(
         timeout=timeout,
         progress=progress,
         run_id=run_id or str(uuid.uuid4()),
+        kind=kind,
+        orders_from=orders_from,
+        should_stop=should_stop,
+        on_throttled=on_throttled,
     )
     try:
         return p.run(cooperative, channel, clock)

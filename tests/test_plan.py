@@ -511,3 +511,23 @@ def test_a_held_listing_that_shows_more_than_is_left_is_taken_off_sale(world: Wo
         assert ops[(ch, "RUG-1")].action is Action.DELIST
         assert "taken off sale until the row is fixed" in (ops[(ch, "RUG-1")].reason or "")
     assert ops[("anou", "RUG-1")].action is Action.HOLD  # its buffer showed 0: never listed
+
+
+def test_a_tag_longer_than_etsy_takes_is_left_out_with_a_warning(world: World) -> None:
+    """Etsy refuses a whole listing for one tag over 20 characters: the tag is left out
+    there (and only there), and the plan says so with the row's line."""
+    path = world.folder / "catalog.csv"
+    lines = [HEADER + ";tags", *(row + ";" for row in ROWS.values())]
+    lines[2] = lines[2][:-1] + ";azilal|moroccan serving dish"  # RUG-2, line 3
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
+    report = world.plan()
+    ops = {(op.channel, op.sku): op for op in report.ops()}
+    etsy, anou = ops[("etsy", "RUG-2")], ops[("anou", "RUG-2")]
+    assert etsy.projection is not None and anou.projection is not None
+    assert etsy.projection.tags == ("azilal",)
+    assert anou.projection.tags == ("azilal", "moroccan serving dish")
+    (warning,) = [p for p in report.problems() if "characters" in p.message]
+    assert warning.line == 3
+    assert warning.message == (
+        "etsy: Etsy takes tags of at most 20 characters; left out: moroccan serving dish"
+    )

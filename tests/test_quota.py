@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,24 @@ def test_a_429_does_not_spend_the_daily_bucket(store: Store) -> None:
     waits = [q.acquire("getShop") for _ in range(3)]
     assert waits[0] == pytest.approx(1.0)
     assert max(waits[1:]) < 0.2
+
+
+def test_the_first_429_of_a_new_day_starts_the_days_count(store: Store) -> None:
+    from sqlalchemy import select
+
+    from syndicator.store.schema import quota_buckets
+
+    clock = FakeClock()
+    q = quota(store, clock)
+    q.acquire("putListingsItem")
+    q.penalize("putListingsItem", 1.0)
+    q.penalize("putListingsItem", 1.0)
+    clock.now += 86400  # the next day (UTC): the first call is a 429
+    q.penalize("putListingsItem", 1.0)
+    c = quota_buckets.c
+    with store.read() as conn:
+        day, throttled, calls = conn.execute(
+            select(c.day, c.throttled_today, c.calls_today).where(c.bucket == "putListingsItem")
+        ).one()
+    assert (throttled, calls) == (1, 0)
+    assert day == datetime.fromtimestamp(clock.now, UTC).date().isoformat()

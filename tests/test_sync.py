@@ -297,3 +297,22 @@ def test_a_channel_that_moved_its_own_stock_is_set_right_in_the_next_pass(world:
     order(world, "anou", "CUSH-1-S")  # ANOU shows 2 by itself
     sync(world)
     assert quantities(world, "CUSH-1-S") == dict.fromkeys(MARKETS, 3)  # 4 - 1 + 1 - 1
+
+
+def test_a_quiet_shop_costs_no_planning_until_a_sale_or_an_edit(world: World) -> None:
+    """Once a pass found nothing to do, the next ones neither read the catalog nor plan
+    (syndicator/quiet.py); a sale and an edit each bring the planning back at once."""
+    sync(world)
+    assert not any(c.quiet for c in sync(world).channels)  # nothing to do: marked quiet
+    third = sync(world)
+    assert third.ok and all(c.quiet and not c.done for c in third.channels)
+    order(world, "etsy", "RUG-1")
+    report = sync(world)
+    assert not any(c.quiet for c in report.channels)
+    assert quantities(world, "RUG-1") == dict.fromkeys(MARKETS, 0)
+    sync(world)
+    assert all(c.quiet for c in sync(world).channels)
+    write_catalog(world, CATALOG.replace("    stock: 3\n", "    stock: 5\n"))  # lanterns
+    report = sync(world)
+    assert not any(c.quiet for c in report.channels)
+    assert quantities(world, "LAMP-1") == dict.fromkeys(MARKETS, 5)

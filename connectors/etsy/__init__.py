@@ -40,5 +40,6 @@ CHANNEL_TYPE = ChannelType(
     requires_category=True,  # the taxonomy id
     max_title_length=140,
     max_tags=13,
+    max_tag_length=20,
     connector="connectors.etsy.connector:EtsyConnector",
 )

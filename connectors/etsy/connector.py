@@ -135,6 +135,26 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def etsy_when_made(value: str | None) -> str | None:
+    """The catalog's ``when_made`` as Etsy takes it: a year (``2025``, as cooperatives write
+    it, docs/catalog.md) becomes the period Etsy lists it under (``2020_2026``, ``1990s``,
+    ``before_1700`` ...); ``made_to_order`` and Etsy's own periods pass as they are."""
+    if value is None or not value.isdigit():
+        return value
+    year = int(value)
+    for low, period in (
+        (2020, "2020_2026"),
+        (2010, "2010_2019"),
+        (2007, "2007_2009"),
+        (2000, "2000_2006"),
+    ):
+        if year >= low:
+            return period
+    if year >= 1700:
+        return f"{year // 100}00s" if year < 1900 else f"{year // 10 * 10}s"
+    return "before_1700"
+
+
 @dataclass(slots=True)
 class _Listing:
     """What the connector knows of one Etsy listing (from getListingsByShop with its
@@ -688,7 +708,7 @@ class EtsyConnector(Connector):
                 f"{', '.join(w.value for w in WhoMade)}"
             ) from None
         try:
-            when_made = WhenMade(attrs.get("when_made"))
+            when_made = WhenMade(etsy_when_made(attrs.get("when_made")))
         except ValueError:
             raise ItemRejected(
                 f"when_made {attrs.get('when_made')!r} is not one of Etsy's: "
@@ -897,6 +917,8 @@ class EtsyConnector(Connector):
             fields["taxonomy_id"] = taxonomy
         for name, enum in (("who_made", WhoMade), ("when_made", WhenMade)):
             value = attrs.get(name)
+            if name == "when_made":
+                value = etsy_when_made(value)
             if value and info.get(name) != value:
                 try:
                     fields[name] = enum(value)

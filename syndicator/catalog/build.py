@@ -486,8 +486,10 @@ class CatalogBuilder:
         return out
 
     # ---------------------------------------------------------------- the whole file
-    def build(self, rows: list[Row]) -> tuple[list[Product], dict[str, int]]:
-        """Products in file order, and the held SKUs (SKU -> line) that were left out."""
+    def build(self, rows: list[Row]) -> tuple[list[Product], dict[str, int], dict[str, int]]:
+        """Products in file order, the held SKUs (SKU -> line) that were left out, and the
+        count each held SKU's own row gives where that cell is good (not for a duplicate
+        SKU: which row would it be?)."""
         reads = [self._read(row) for row in rows]
         first_line: dict[str, int] = {}
         duplicated: set[str] = set()
@@ -558,7 +560,15 @@ class CatalogBuilder:
                 held.update((c.sku, c.row.line) for c in group if c.sku and c.sku not in held)
         for sku in duplicated:
             held.setdefault(sku, first_line[sku])
-        return products, held
+        held_stock = {
+            r.sku: r.values["stock"]
+            for r in reads
+            if r.sku in held
+            and r.sku not in duplicated
+            and isinstance(r.values.get("stock"), int)
+            and "stock" not in r.bad
+        }
+        return products, held, held_stock
 
     # ---------------------------------------------------------------- one product
     def _product(self, r: _Read, group: list[_Read]) -> Product | None:

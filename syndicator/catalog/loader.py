@@ -9,6 +9,7 @@ UTF-16 with a BOM (Excel's "Unicode text"). Anything else raises
 from __future__ import annotations
 
 import codecs
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -89,6 +90,11 @@ def decode_text(data: bytes, file: str) -> str:
         ) from None
 
 
+def file_digest(data: bytes) -> str:
+    """A digest of a catalog file's bytes: equal digests, equal files."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 @dataclass(slots=True)
 class CatalogRows:
     """A catalog file read into rows, before the rules are applied (see :func:`read_catalog`).
@@ -106,6 +112,7 @@ class CatalogRows:
     absent: frozenset[str]
     channels: tuple[str, ...]
     modified_at: datetime
+    digest: str  # of the file's bytes as read (see :func:`file_digest`)
 
     def build(self, rows: list[Row] | None = None) -> Catalog:
         """Apply the rules to ``rows`` (all of them when None) and build the catalog.
@@ -115,7 +122,7 @@ class CatalogRows:
         """
         builder = CatalogBuilder(self.display, self.path.parent, self.channels, self.absent)
         with paused_gc():
-            products, held = builder.build(self.rows if rows is None else rows)
+            products, held, held_stock = builder.build(self.rows if rows is None else rows)
         return Catalog(
             path=self.path,
             display=self.display,
@@ -123,6 +130,7 @@ class CatalogRows:
             cooperative=self.cooperative,
             products=tuple(products),
             held=held,
+            held_stock=held_stock,
             problems=tuple(sort_problems([*self.problems, *builder.problems])),
             modified_at=self.modified_at,
         )
@@ -192,6 +200,7 @@ def read_catalog(
         data = path.read_bytes()
     except OSError as exc:
         raise Unreadable(Problem(file, None, f"the file cannot be read: {exc.strerror}")) from None
+    digest = file_digest(data)
     text = decode_text(data, file)
     del data
     # Whole seconds: shops date orders to the second, and a sale in the same second as the
@@ -226,4 +235,5 @@ def read_catalog(
         absent=frozenset(absent),
         channels=channel_ids,
         modified_at=modified_at,
+        digest=digest,
     )

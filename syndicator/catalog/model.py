@@ -123,7 +123,8 @@ class Catalog:
 
     ``held`` maps each SKU that appears in the file but was left out (a problem in its row,
     or in its product's row) to its line: such a SKU keeps its last good state on every
-    channel instead of being taken down.
+    channel instead of being taken down. ``held_stock`` gives the count a held SKU's own
+    row holds, where that cell is good (a variant of a product whose row is broken, say).
     """
 
     path: Path
@@ -134,6 +135,7 @@ class Catalog:
     held: Mapping[str, int]
     problems: tuple[Problem, ...]
     modified_at: datetime
+    held_stock: Mapping[str, int]
 
     @property
     def root(self) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from syndicator.connector import Order, OrderStatus, Review
@@ -348,7 +348,17 @@ def raise_alert(
     sku: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> bool:
-    """Record an alert; False when the same one (cooperative, kind, key) is already open."""
+    """Record an alert; False when the same one (cooperative, kind, key) is already open.
+    One that was resolved is raised anew (a new row: the webhook sends it again)."""
+    c = alerts.c
+    conn.execute(
+        delete(alerts).where(
+            c.cooperative == cooperative,
+            c.kind == kind,
+            c.key == key,
+            c.resolved_at.is_not(None),
+        )
+    )
     row = {
         "at": now,
         "cooperative": cooperative,

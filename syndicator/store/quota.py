@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.engine import Connection
 
 from syndicator.store.db import Store
@@ -63,7 +63,8 @@ class StoreQuota:
 
     ``rules`` maps an operation to the buckets it draws from; ``"*"`` is the default for
     operations not named. ``max_wait`` bounds one acquire: past it, :class:`TimeoutError`
-    (the runner then leaves the rest of the batch for the next pass).
+    (the runner then leaves the rest of the batch for the next pass). ``on_throttled`` is
+    told the operation of each 429 (:meth:`penalize`), for the daemon's metrics.
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class StoreQuota:
         max_wait: float = 300.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        on_throttled: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.account = account
@@ -82,6 +84,7 @@ class StoreQuota:
         self.max_wait = max_wait
         self.clock = clock
         self.sleep = sleep
+        self.on_throttled = on_throttled
 
     def _rules(self, operation: str) -> Sequence[QuotaRule]:
         return self.rules.get(operation, self.rules.get("*", ()))
@@ -169,9 +172,13 @@ class StoreQuota:
                 hold = retry_after if retry_after is not None else 1.0 / rule.rate
                 until = now + max(0.0, hold)
                 long_window = rule.burst / rule.rate > LONG_WINDOW
+                c = quota_buckets.c
                 values: dict[str, object] = {
                     "blocked_until": until,
-                    "throttled_today": quota_buckets.c.throttled_today + 1,
+                    # The first 429 of a new day starts the day's count (and its calls).
+                    "throttled_today": case((c.day == day, c.throttled_today + 1), else_=1),
+                    "calls_today": case((c.day == day, c.calls_today), else_=0),
+                    "day": day,
                 }
                 if not long_window:
                     values.update(tokens=1.0, updated_at=until)  # one call, then the rate
@@ -195,6 +202,8 @@ class StoreQuota:
                         "throttled_today": 1,
                     }
                     upsert(conn, quota_buckets, [row], ("account", "bucket"))
+        if self.on_throttled is not None:
+            self.on_throttled(operation)
 
 
 def quota_usage(conn: Connection, account_prefix: str = "") -> list[QuotaUsage]:

@@ -30,6 +30,7 @@ __all__ = [
     "listings",
     "metadata",
     "orders",
+    "passes",
     "quota_buckets",
     "reviews",
     "stock_counts",
@@ -167,6 +168,8 @@ journal = Table(
     Column("details", JSON),
     Index(None, "cooperative", "channel", "at"),
     Index(None, "sku"),
+    # A SKU's history on one channel (status: when its failing streak began).
+    Index(None, "cooperative", "channel", "sku", "at"),
 )
 
 # Token buckets per (account, bucket): what each marketplace lets one seller or key call.
@@ -215,4 +218,38 @@ alerts = Table(
     Column("details", JSON),
     Column("resolved_at", UTCDateTime()),
     UniqueConstraint("cooperative", "kind", "key"),
+)
+
+# One row per pass on one channel (run id, cooperative, channel): what triggered it, how it
+# ended, what it counted, and the last error in the channel's own words. ``syndicator
+# status`` reads the newest; ``quota_account`` names the quota buckets the pass drew from.
+passes = Table(
+    "passes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(36), nullable=False),
+    Column("cooperative", ID, nullable=False),
+    Column("channel", ID, nullable=False),
+    Column("kind", String(16), nullable=False),  # sync, push, orders, reviews, readback
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=False),
+    Column("outcome", String(16), nullable=False),  # ok, partial, failed, stopped
+    Column("counts", JSON, nullable=False),
+    Column("last_error", Text),
+    Column("quota_account", String(160)),
+    UniqueConstraint("run_id", "cooperative", "channel"),
+    Index(None, "cooperative", "channel", "finished_at"),
+)
+
+# Who holds what: "daemon" (one daemon per database); a holder renews its lease while it
+# runs, and a lease nobody renewed past expires_at (or whose process is gone) can be taken.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
 )

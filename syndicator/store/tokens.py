@@ -23,6 +23,15 @@ from syndicator.store.schema import channel_tokens
 __all__ = ["StoreTokens"]
 
 
+SECRET_WORDS = ("token", "secret", "key", "password")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a stored value of this name is a credential (to mask in logs), not an expiry
+    time or a cursor a connector keeps here."""
+    return not name.startswith("cursor_") and any(w in name for w in SECRET_WORDS)
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -82,6 +91,10 @@ class StoreTokens:
             ],
             ("cooperative", "channel", "name"),
         )
+        # A token just rotated is masked in every log line from now on.
+        from syndicator.logs import add_secrets
+
+        add_secrets(*(v for n, v in values.items() if v and is_secret_name(n)))
 
     def load(self, name: str) -> str | None:
         if self._conn is not None:

@@ -555,3 +555,31 @@ def test_check_names_what_is_wrong_in_the_setup(
         assert wrong.value.stops_channel and said in str(wrong.value)
     finally:
         world.close()
+
+
+def test_a_year_in_the_catalog_goes_to_etsy_as_its_period(world: World) -> None:
+    """docs/catalog.md lets a member write when_made as a year (2025); Etsy only takes its
+    periods (2020_2026, 1990s ...): the year is sent as the period it falls in."""
+    lamp = world.changes()["LAMP-1"]
+    assert lamp.projection is not None
+    attributes = tuple(
+        (k, "2025" if k == "when_made" else v) for k, v in lamp.projection.attributes
+    )
+    projection = dataclasses.replace(lamp.projection, attributes=attributes)
+    with connect(world) as connector:
+        (out,) = connector.push([dataclasses.replace(lamp, projection=projection)])
+    assert out.ok, out
+    (listing,) = world.sandbox.etsy.state.listings.values()
+    assert listing["when_made"] == "2020_2026"
+
+
+@pytest.mark.parametrize(
+    ("written", "sent"),
+    [("2025", "2020_2026"), ("2019", "2010_2019"), ("2008", "2007_2009"), ("2003", "2000_2006"),
+     ("1995", "1990s"), ("1901", "1900s"), ("1850", "1800s"), ("1650", "before_1700"),
+     ("made_to_order", "made_to_order"), ("1990s", "1990s")],
+)  # fmt: skip
+def test_when_made_years_map_to_etsys_periods(written: str, sent: str) -> None:
+    from connectors.etsy.connector import etsy_when_made
+
+    assert etsy_when_made(written) == sent
