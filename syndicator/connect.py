@@ -7,15 +7,18 @@ tokens in the store, and hands the connector class of the channel's type a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
-from syndicator.config import Config
+from syndicator.config import ChannelConfig, Config
 from syndicator.connector import Connector, ConnectorContext, SetupError, load_connector
 from syndicator.store import Store
 from syndicator.store.quota import LONG_WINDOW, QuotaRule, StoreQuota
 from syndicator.store.tokens import StoreTokens
 
-__all__ = ["open_connector", "scaled_rules"]
+__all__ = ["channel_quota", "open_connector", "scaled_rules"]
+
+Throttled = Callable[[str, str], None]  # (cooperative, channel): the channel answered 429
 
 
 def scaled_rules(
@@ -37,23 +40,40 @@ def scaled_rules(
     return out
 
 
-def open_connector(
-    config: Config,
-    store: Store,
-    cooperative: str,
-    channel: str,
-    *,
-    timeout: float = 30.0,
-    max_quota_wait: float = 300.0,
-) -> Connector:
-    """The connector for ``cooperative``/``channel``; :class:`SetupError` when its
-    credentials cannot be read (the message names the reference, never a value)."""
-    coop = config.cooperative(cooperative)
-    ch = coop.channel(channel)
+class _Resolved(NamedTuple):
+    """What building a channel's connector or quota starts from."""
+
+    cooperative: str
+    channel: ChannelConfig
+    settings: Any  # the channel type's settings model, validated
+    credentials: dict[str, str]
+    cls: type[Connector]
+
+    def quota(self, store: Store, max_wait: float, on_throttled: Throttled | None) -> StoreQuota:
+        coop, channel = self.cooperative, self.channel.id
+        return StoreQuota(
+            store,
+            self.cls.quota_account(self.settings, self.credentials),
+            scaled_rules(
+                self.cls.quota_rules(self.settings),
+                float(getattr(self.settings, "quota_factor", 1.0)),
+            ),
+            max_wait=max_wait,
+            on_throttled=None if on_throttled is None else lambda _: on_throttled(coop, channel),
+        )
+
+
+def _resolve(config: Config, cooperative: str, channel: str) -> _Resolved:
+    """:class:`SetupError` when the channel's credentials cannot be read (the message names
+    the reference, never a value)."""
+    ch = config.cooperative(cooperative).channel(channel)
     ctype = config.channel_types[ch.type]
     settings = ctype.settings_model.model_validate(ch.settings)
     credentials: dict[str, str] = {}
-    for name, ref in ch.credentials.items():
+    given = config.credential_values.get((cooperative, channel))
+    if given is not None:
+        credentials = {name: value.get_secret_value() for name, value in given.items()}
+    for name, ref in ch.credentials.items() if given is None else ():
         try:
             credentials[name] = ref.resolve(config.base).get_secret_value()
         except ValueError as exc:
@@ -63,22 +83,46 @@ def open_connector(
         raise SetupError(
             f"{cooperative}/{channel}: no {', '.join(missing)} under credentials: in the config"
         )
-    cls = load_connector(ctype)
-    factor = float(getattr(settings, "quota_factor", 1.0))
-    quota = StoreQuota(
-        store,
-        cls.quota_account(settings, credentials),
-        scaled_rules(cls.quota_rules(settings), factor),
-        max_wait=max_quota_wait,
-    )
+    return _Resolved(cooperative, ch, settings, credentials, load_connector(ctype))
+
+
+def channel_quota(
+    config: Config,
+    store: Store,
+    cooperative: str,
+    channel: str,
+    *,
+    max_wait: float = 300.0,
+    on_throttled: Throttled | None = None,
+) -> StoreQuota:
+    """The quota buckets the channel's connector draws from (its account and rules), without
+    building the connector: for metrics. :class:`SetupError` as :func:`open_connector`."""
+    return _resolve(config, cooperative, channel).quota(store, max_wait, on_throttled)
+
+
+def open_connector(
+    config: Config,
+    store: Store,
+    cooperative: str,
+    channel: str,
+    *,
+    timeout: float = 30.0,
+    max_quota_wait: float = 300.0,
+    on_throttled: Throttled | None = None,
+) -> Connector:
+    """The connector for ``cooperative``/``channel``; :class:`SetupError` when its
+    credentials cannot be read (the message names the reference, never a value).
+    ``on_throttled`` is told of each 429 the channel answers."""
+    resolved = _resolve(config, cooperative, channel)
+    credentials = resolved.credentials
     context = ConnectorContext(
         cooperative=cooperative,
-        channel=ch,
-        settings=settings,
+        channel=resolved.channel,
+        settings=resolved.settings,
         credentials=credentials,
-        quota=quota,
+        quota=resolved.quota(store, max_quota_wait, on_throttled),
         tokens=StoreTokens(store, cooperative, channel, credentials),
-        image_root=config.catalog_path(coop).parent,
+        image_root=config.catalog_path(config.cooperative(cooperative)).parent,
         timeout=timeout,
     )
-    return cls(context)
+    return resolved.cls(context)

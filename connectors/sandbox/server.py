@@ -6,23 +6,20 @@ serves them all and tests start them in-process on an ephemeral port.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
-import signal
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from connectors.sandbox.base import Emulator
 from connectors.sandbox.faults import FaultPlan
+from syndicator.serving import QuietServer, ServerThread, listen, server_config
 
 if TYPE_CHECKING:
     from connectors.sandbox.amazon import AmazonSandbox
@@ -54,24 +51,6 @@ class _QuietDrops(logging.Filter):
         return not isinstance(exc, ConnectionAbortedError)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn, stopping on SIGINT and SIGTERM without re-raising them afterwards: a
-    requested stop is a clean exit (status 0), not an interruption."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        stops = (signal.SIGINT, signal.SIGTERM)
-        originals = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
-        try:
-            yield
-        finally:
-            for sig, handler in originals.items():
-                signal.signal(sig, handler)
-
-
 class Sandbox:
     """The three emulated marketplaces, served on one loopback port.
 
@@ -94,8 +73,7 @@ class Sandbox:
             name: _emulator_class(name)(quota_factor=quota_factor, faults=faults)
             for name in marketplaces
         }
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ServerThread | None = None
         logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
     @property
@@ -125,31 +103,20 @@ class Sandbox:
             emulator.record = record
         return self
 
+    @property
+    def running(self) -> bool:
+        """Serving in a background thread (:meth:`start`, until :meth:`stop`)."""
+        return self._server is not None
+
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.port}/{name}"
 
     def app(self) -> Starlette:
         return Starlette(routes=[Mount(f"/{n}", app=e.app()) for n, e in self.emulators.items()])
 
-    def _config(self) -> uvicorn.Config:
-        return uvicorn.Config(
-            self.app(),
-            host=self.host,
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-        )
-
     def _bind(self) -> socket.socket:
         """Take the port now (an ephemeral one for port 0), so every URL is known."""
-        # IPPROTO_TCP, so that asyncio sets TCP_NODELAY: without it every answer waits for a
-        # delayed ACK (about 40 ms a call).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(1024)  # connections wait in the backlog until uvicorn accepts them
+        sock = listen(self.host, self.port)
         self.port = sock.getsockname()[1]
         for name, emulator in self.emulators.items():
             emulator.base_url = self.url(name)
@@ -158,23 +125,13 @@ class Sandbox:
     def start(self) -> Sandbox:
         """Serve in a background thread; returns once the server answers."""
         sock = self._bind()
-        server = self._server = _Server(self._config())
-        self._thread = threading.Thread(
-            target=lambda: server.run(sockets=[sock]), name="sandbox", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the sandbox could not start on {self.host}:{self.port}")
-            time.sleep(0.01)
+        self._server = ServerThread(server_config(self.app()), sock, name="sandbox").start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        if self._server is not None:
+            self._server.stop()
+        self._server = None
 
     def serve_forever(self, on_ready: Callable[[int], None] | None = None) -> None:
         """Serve in this thread until SIGINT or SIGTERM (the ``syndicator sandbox`` command);
@@ -182,7 +139,7 @@ class Sandbox:
         sock = self._bind()
         if on_ready is not None:
             on_ready(self.port)
-        _Server(self._config()).run(sockets=[sock])
+        QuietServer(server_config(self.app())).run(sockets=[sock])
 
     def __enter__(self) -> Sandbox:
         return self.start()
