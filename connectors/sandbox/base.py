@@ -107,6 +107,9 @@ class Emulator(ABC):
     """One emulated marketplace: its state, its API, its quotas and faults."""
 
     name: ClassVar[str]
+    # The attributes that hold what the marketplace knows (accounts, listings, orders):
+    # what a snapshot keeps when a sandbox is stopped and started again (the demo's).
+    persistent: ClassVar[tuple[str, ...]] = ("state",)
 
     def __init__(
         self,

@@ -275,6 +275,7 @@ class EtsySandbox(Emulator):
     """The Etsy Open API v3 of the demo shops (and any added with ``add_account``)."""
 
     name = "etsy"
+    persistent = ("state", "auth")  # tokens live beside the state: a lost write keeps them
     state: _State
 
     def __init__(self, **kwargs: Any) -> None:
