@@ -1,4 +1,6 @@
-# Syndicator in a slim Python image, as a non-root user, with its state on a volume.
+# Syndicator's daemon in a slim Python image, as a non-root user, its state on a volume.
+# By default it runs the bundled demo (sandbox marketplaces in-process, docs/demo.md); mount
+# your own config and catalogs and pass --config to run a real one (docs/deploy.md).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,5 +21,11 @@ COPY config ./config
 
 USER syndicator
 VOLUME ["/data"]
+# The daemon's own endpoint listens on loopback inside the container (daemon.http in the
+# config); the health check runs inside the container too.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=4).status == 200 else 1)"]
+# SIGTERM (docker stop) ends it cleanly within daemon.stop_timeout (8 s; docker waits 10).
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["python", "daemon.py"]
-CMD ["plan", "--config", "config/demo.yaml"]
+CMD ["--config", "config/demo.yaml"]

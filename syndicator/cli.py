@@ -615,6 +615,110 @@ def journal(
     _out().print(table)
 
 
+def _ago(seconds: float) -> str:
+    """A duration as an operator reads it: 40 s, 12 min, 3 h, 2 d."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{max(0.0, seconds):.0f} s"
+
+
+@app.command()
+def status(
+    config: ConfigOption,
+    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """What is in sync on each channel, what is not and why, in the channel's own words.
+
+    Reads the state store only; calls no channel. Exit 0 when all is well; 1 when a
+    channel's last pass failed or stopped, a change has waited longer than
+    daemon.alerts.backlog_after, or an alert is open (see docs/status.md).
+    """
+    from syndicator.status import channel_status
+
+    cfg = _load_config(config)
+    store = Store(cfg.database_url)
+    try:
+        report = channel_status(cfg, store, cooperative=cooperative)
+    except KeyError:
+        _err().print(Text(f"no cooperative {cooperative} in the config", style="red"))
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        raise typer.Exit(0 if report.ok else 1)
+    now, out = report.at, _out()
+    styles = {"ok": "green", "partial": "yellow", "failed": "red", "stopped": "red"}
+    for coop in report.cooperatives:
+        table = Table(
+            show_edge=False,
+            header_style="bold",
+            title=f"{coop.cooperative} at {now:%Y-%m-%d %H:%M} UTC",
+            title_justify="left",
+        )
+        table.add_column("channel", no_wrap=True)
+        table.add_column("last pass", min_width=12)
+        table.add_column("listings", min_width=9)
+        for name in ("oldest pending", "calls today", "orders", "reviews"):
+            table.add_column(name, overflow="fold")
+        errors: list[Text] = []
+        for c in coop.channels:
+            last = Text("never", style="dim")
+            if c.last_pass is not None:
+                p = c.last_pass
+                last = Text(p.outcome, style=styles.get(p.outcome, ""))
+                last.append(f", {p.kind} {_ago((now - p.finished_at).total_seconds())} ago")
+            oldest = Text("-")
+            if c.oldest_pending is not None:
+                o = c.oldest_pending
+                age = _ago(o.age(now).total_seconds())
+                oldest = Text(f"{o.sku} ({age})", style="bold red" if c.backlog else "")
+            calls = "-"
+            if c.quota is not None:
+                calls = str(c.quota.calls)
+                if c.quota.throttled:
+                    calls += f", {c.quota.throttled}×429"
+                if c.quota.daily:
+                    share = max(d.used / d.limit for d in c.quota.daily)
+                    calls += f", {share:.0%} of daily"
+            counts = Text(f"{c.listings.in_sync} in sync")
+            if c.listings.pending:
+                counts.append(f"\n{c.listings.pending} pending", style="yellow")
+            if c.listings.failed:
+                counts.append(f"\n{c.listings.failed} failed", style="red")
+            table.add_row(
+                c.channel,
+                last,
+                counts,
+                oldest,
+                calls,
+                str(c.orders.count),
+                str(c.reviews.count),
+            )
+            if c.last_error is not None:
+                e = c.last_error
+                current = bool(c.listings.failed) or not c.ok
+                what = " ".join(part for part in (e.sku, e.action, e.outcome) if part)
+                line = Text(f"{c.channel}, {_ago((now - e.at).total_seconds())} ago, {what}: ")
+                line.append(e.message or "(no message)")
+                line.stylize("" if current else "dim")
+                errors.append(line)
+        out.print(table)
+        if errors:
+            out.print(Text("The last error on each channel, in its own words:", style="bold"))
+            for line in errors:
+                out.print(line)
+        for alert in coop.alerts:
+            where = f" {alert.channel}" if alert.channel else ""
+            out.print(Text(f"ALERT {alert.kind}{where}: {alert.message}", style="bold red"))
+        out.print()
+    if report.ok:
+        out.print(Text("all channels ok", style="green"))
+    raise typer.Exit(0 if report.ok else 1)
+
+
 @app.command()
 def check(
     config: ConfigOption,
@@ -722,6 +826,61 @@ def feed(
     _out().print(Text(f"{index.products} products in {index.pages} pages under {index.folder}"))
     if serve:
         serve_feed(out, host=host, port=port, media_root=cfg.catalog_path(coop).parent)
+
+
+# ------------------------------------------------------------------------------- run
+@app.command()
+def run(
+    config_path: Annotated[Path, typer.Option("--config", help="The daemon config file.")],
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")
+    ] = "INFO",
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="json, console, or auto (JSON lines unless on a terminal).",
+        ),
+    ] = "auto",
+) -> None:
+    """Run the daemon: a pass on every catalog save, orders, reviews and read-backs on
+    their schedules, until SIGTERM or Ctrl-C (docs/deploy.md)."""
+    import signal
+
+    from syndicator.daemon import Daemon, DaemonStartError
+    from syndicator.logs import configure_logging, secret_values
+
+    if log_format not in ("json", "console", "auto"):
+        _err().print("--log-format takes json, console or auto", style="red")
+        raise typer.Exit(2)
+    config = _load_config(config_path)
+    redactor = configure_logging(
+        json={"json": True, "console": False, "auto": None}[log_format],
+        level=log_level.upper(),
+        redact=secret_values(config),
+    )
+    daemon = Daemon(config)
+
+    def _stop(signum: int, _frame: object) -> None:
+        daemon.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        daemon.start()
+    except DaemonStartError as exc:
+        _err().print(str(exc), style="red", markup=False)
+        raise typer.Exit(3) from None
+    redactor.add(*secret_values(daemon.config, store=daemon.store))
+    try:
+        while not daemon.stopping.wait(timeout=0.5):
+            pass
+    finally:
+        daemon.shutdown()
+    if not daemon.stopped.is_set() or any(w.thread.is_alive() for w in daemon.workers.values()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)  # a pass abandoned inside a channel call: leave now (safe, see daemon)
 
 
 def main() -> None:

@@ -255,10 +255,75 @@ class SyncConfig(_Model):
     batch_size: int = Field(default=50, ge=1, le=1000)  # changes sent to a channel at once
 
 
+class HttpConfig(_Model):
+    """The daemon's own HTTP endpoint: /healthz, /readyz, /metrics (docs/deploy.md)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # loopback: put a proxy in front to expose it
+    port: int = Field(default=9464, ge=0, le=65535)  # 0: any free port (tests)
+
+
+class AlertsConfig(_Model):
+    """Where the daemon sends alerts besides the status (docs/config.md, "daemon")."""
+
+    # A URL that receives each alert as a JSON POST. A reference like a credential, since
+    # webhook URLs often carry their own token (Slack, Teams, ...).
+    webhook: SecretRef | None = None
+    # A change waiting longer than this (pending, unsure or failing) raises a backlog alert.
+    backlog_after: Seconds = 3600
+
+    @field_validator("backlog_after", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        return _seconds(value)
+
+
+class DaemonConfig(_Model):
+    """How ``syndicator run`` behaves (docs/config.md, "daemon")."""
+
+    # A catalog save starts a push pass once the file has been quiet this long (seconds):
+    # an editor or a spreadsheet writes a file in several steps.
+    debounce: float = Field(default=1.0, ge=0.05, le=60)
+    # A pass still running this long after SIGTERM is abandoned (its writes are safe to
+    # send again: each change is marked before it is sent).
+    stop_timeout: float = Field(default=8.0, gt=0, le=60)
+    http: HttpConfig = HttpConfig()
+    alerts: AlertsConfig = AlertsConfig()
+
+
+class BuyersConfig(_Model):
+    """Simulated buyers of the in-process sandbox (demo only)."""
+
+    enabled: bool = True
+    every: Seconds = 20  # one buyer action, on average, this often
+    review_share: float = Field(default=0.5, ge=0, le=1)  # of actions that leave a review
+    seed: int | None = None
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        return _seconds(value)
+
+
+class SandboxConfig(_Model):
+    """``sandbox: {enabled: true}``: the daemon starts the sandbox marketplaces in its own
+    process and talks to them instead of the real ones, with the sandbox's own credentials
+    (the channels' endpoints and credentials in this file are not used). For the demo and
+    for trying a config out; never for a real shop."""
+
+    enabled: bool = False
+    quota_factor: float = Field(default=50.0, gt=0, le=10000)
+    buyers: BuyersConfig = BuyersConfig()
+    # The module that starts it (a plugin, like the channel types' connectors).
+    starter: str = "connectors.sandbox.demo:start"
+
+
 class _ConfigModel(_Model):
     store: StoreConfig = StoreConfig()
     limits: LimitsConfig = LimitsConfig()
     sync: SyncConfig = SyncConfig()
+    daemon: DaemonConfig = DaemonConfig()
+    sandbox: SandboxConfig = SandboxConfig()
     exchange_rates: list[RateRow] = []
     exchange_rates_file: Path | None = None
     cooperatives: list[CooperativeConfig] = Field(min_length=1)
@@ -303,6 +368,38 @@ class Config:
         self.model = model
         self.rates = rates
         self.channel_types = channel_types
+        # (cooperative, channel) -> credential values that replace the references: only
+        # set by :meth:`redirected` (the in-process sandbox), never read from a file.
+        self.credential_values: Mapping[tuple[str, str], Mapping[str, SecretStr]] = {}
+
+    def redirected(
+        self,
+        settings: Mapping[tuple[str, str], Mapping[str, Any]],
+        credentials: Mapping[tuple[str, str], Mapping[str, str]],
+    ) -> Config:
+        """A copy whose channels (cooperative, channel) take these settings (merged over
+        their own) and these credential values instead of their references: how the
+        daemon points a config at the in-process sandbox."""
+        coops = []
+        for coop in self.model.cooperatives:
+            channels = [
+                ch.model_copy(update={"settings": {**ch.settings, **settings[(coop.id, ch.id)]}})
+                if (coop.id, ch.id) in settings
+                else ch
+                for ch in coop.channels
+            ]
+            coops.append(coop.model_copy(update={"channels": channels}))
+        copy = Config(
+            self.path,
+            self.model.model_copy(update={"cooperatives": coops}),
+            self.rates,
+            self.channel_types,
+        )
+        copy.credential_values = {
+            key: {name: SecretStr(v) for name, v in values.items()}
+            for key, values in credentials.items()
+        }
+        return copy
 
     @property
     def cooperatives(self) -> list[CooperativeConfig]:
@@ -323,6 +420,14 @@ class Config:
     @property
     def sync(self) -> SyncConfig:
         return self.model.sync
+
+    @property
+    def daemon(self) -> DaemonConfig:
+        return self.model.daemon
+
+    @property
+    def sandbox(self) -> SandboxConfig:
+        return self.model.sandbox
 
     @property
     def max_catalog_bytes(self) -> int:
