@@ -240,3 +240,55 @@ def test_sigterm_in_a_pass_exits_0_quickly_and_a_restart_converges(tmp_path: Pat
         assert code == 0
     finally:
         again.kill()
+
+
+def test_passes_of_one_shop_never_overlap_and_asks_in_between_are_merged() -> None:
+    """Saves and timers only ask a cooperative's worker for a pass: asks that come while a
+    pass runs are merged into one pass after it, and no two passes of a shop overlap."""
+    from syndicator.daemon import PassRequest, _ShopWorker
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.stopping = threading.Event()
+            self.running = 0
+            self.overlaps = 0
+            self.passes: list[PassRequest] = []
+            self.lock = threading.Lock()
+
+        def run_pass(self, cooperative: str, request: PassRequest) -> None:
+            with self.lock:
+                self.running += 1
+                self.overlaps += self.running > 1
+            time.sleep(0.2)  # a pass takes a while: asks pile up meanwhile
+            self.passes.append(request)
+            with self.lock:
+                self.running -= 1
+
+    daemon = Recorder()
+    worker = _ShopWorker(daemon, "atlas-rugs")  # type: ignore[arg-type]
+    worker.thread.start()
+    try:
+        worker.ask(PassRequest({"start"}, orders_from=None))
+        time.sleep(0.05)  # the first pass is running now
+        asks = [
+            PassRequest({"push"}),
+            PassRequest({"orders"}, orders_from={"etsy"}),
+            PassRequest({"orders"}, orders_from={"amazon"}),
+            PassRequest({"reviews"}, reviews={"anou"}),
+        ]
+        threads = [threading.Thread(target=worker.ask, args=(a,)) for a in asks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        eventually(lambda: len(daemon.passes) >= 2, timeout=10)
+        time.sleep(0.5)
+    finally:
+        daemon.stopping.set()
+        worker.thread.join(timeout=5)
+    assert daemon.overlaps == 0
+    first, merged = daemon.passes  # four asks, one pass
+    assert first.kind == "start" and first.orders_from is None
+    assert merged.kinds == {"push", "orders", "reviews"}
+    assert merged.orders_from == {"etsy", "amazon"}
+    assert merged.reviews == {"anou"}
