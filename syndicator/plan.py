@@ -28,7 +28,7 @@ from syndicator.projection import (
     Unchanged,
     unit_key,
 )
-from syndicator.quiet import digest_of, is_quiet
+from syndicator.quiet import cooperative_part, digest_of, is_quiet
 from syndicator.stock import StockView, stock_views
 from syndicator.store import Store
 from syndicator.store.repo import (
@@ -194,6 +194,7 @@ def _all_quiet(
         return False
     plans: list[ChannelPlan] = []
     with store.read() as conn:
+        shared = cooperative_part(conn, coop.id)
         for ch in channels:
             chplan = ChannelPlan(coop.id, ch)
             plans.append(chplan)
@@ -204,7 +205,7 @@ def _all_quiet(
             except LookupError:
                 return False
             prefix = Projector(ch, config.channel_types[ch.type], chplan.rate).key_prefix
-            if not is_quiet(conn, coop.id, ch.id, prefix, digest):
+            if not is_quiet(conn, coop.id, ch.id, prefix, digest, shared):
                 return False
             chplan.quiet = True
     cplan.channels = plans

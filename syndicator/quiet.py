@@ -28,11 +28,19 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, func, select
 
-from syndicator.catalog.loader import file_digest
+from syndicator.catalog.loader import path_digest
 from syndicator.store.activity import read_cursor, write_cursor
 from syndicator.store.schema import cursors, listings, stock_counts, stock_ledger
 
-__all__ = ["STREAM", "channel_mark", "digest_of", "forget", "is_quiet", "remember"]
+__all__ = [
+    "STREAM",
+    "channel_mark",
+    "cooperative_part",
+    "digest_of",
+    "forget",
+    "is_quiet",
+    "remember",
+]
 
 STREAM = "quiet_plan"
 MARK_VERSION = "q1"  # bump when what the mark covers changes
@@ -42,29 +50,42 @@ def digest_of(path: Path) -> str | None:
     """The digest of the file at ``path`` now (None when it cannot be read: plan as usual,
     the plan says what is wrong)."""
     try:
-        return file_digest(path.read_bytes())
+        return path_digest(path)
     except OSError:
         return None
 
 
-def channel_mark(
-    conn: Connection, cooperative: str, channel: str, key_prefix: str, digest: str
-) -> str:
-    """The digest of all a plan of (cooperative, channel) depends on, as of now."""
+def cooperative_part(conn: Connection, cooperative: str) -> tuple[object, ...]:
+    """What every channel's mark of a cooperative shares: its ledger and stock counts."""
     ledger = stock_ledger.c
     counts = stock_counts.c
-    listed = listings.c
-    parts: list[object] = [MARK_VERSION, digest, key_prefix]
-    parts += conn.execute(
+    sales = conn.execute(
         select(func.count(), func.max(ledger.id), func.sum(ledger.delta)).where(
             ledger.cooperative == cooperative
         )
     ).one()
-    parts += conn.execute(
+    counted = conn.execute(
         select(func.count(), func.max(counts.counted_at), func.sum(counts.count)).where(
             counts.cooperative == cooperative
         )
     ).one()
+    return (*sales, *counted)
+
+
+def channel_mark(
+    conn: Connection,
+    cooperative: str,
+    channel: str,
+    key_prefix: str,
+    digest: str,
+    shared: tuple[object, ...] | None = None,
+) -> str:
+    """The digest of all a plan of (cooperative, channel) depends on, as of now.
+    ``shared``: :func:`cooperative_part`, when the caller has it already."""
+    listed = listings.c
+    if shared is None:
+        shared = cooperative_part(conn, cooperative)
+    parts: list[object] = [MARK_VERSION, digest, key_prefix, *shared]
     parts += conn.execute(
         select(func.count(), func.max(listed.updated_at), func.sum(listed.attempts)).where(
             listed.cooperative == cooperative, listed.channel == channel
@@ -75,12 +96,19 @@ def channel_mark(
 
 
 def is_quiet(
-    conn: Connection, cooperative: str, channel: str, key_prefix: str, digest: str
+    conn: Connection,
+    cooperative: str,
+    channel: str,
+    key_prefix: str,
+    digest: str,
+    shared: tuple[object, ...] | None = None,
 ) -> bool:
     """True when nothing a plan of this channel depends on changed since its last quiet
     pass."""
     mark = read_cursor(conn, cooperative, channel, STREAM)
-    return mark is not None and mark == channel_mark(conn, cooperative, channel, key_prefix, digest)
+    if mark is None:
+        return False
+    return mark == channel_mark(conn, cooperative, channel, key_prefix, digest, shared)
 
 
 def remember(

@@ -350,7 +350,7 @@ class _Pass:
             return
         delists = sum(1 for op in ops if op.action in (Action.DELIST, Action.DELETE))
         with self.store.read() as conn:
-            listed = listed_count(conn, coop.id, ch.id)
+            listed = listed_count(conn, coop.id, ch.id) if delists else 0  # counting costs
             states = load_listings(conn, coop.id, ch.id, [op.sku for op in ops])
             attempts = listing_attempts(conn, coop.id, ch.id, [op.sku for op in ops])
         share = self.config.sync.max_delist_share

@@ -90,9 +90,18 @@ def decode_text(data: bytes, file: str) -> str:
         ) from None
 
 
+DIGEST = "sha256"  # hardware-assisted on most CPUs: faster than BLAKE2b on big files
+
+
 def file_digest(data: bytes) -> str:
     """A digest of a catalog file's bytes: equal digests, equal files."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return hashlib.new(DIGEST, data).hexdigest()
+
+
+def path_digest(path: Path) -> str:
+    """:func:`file_digest` of the file at ``path``, read in chunks (never whole in memory)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, DIGEST).hexdigest()
 
 
 @dataclass(slots=True)
