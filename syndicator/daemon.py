@@ -43,6 +43,7 @@ from sqlalchemy import make_url
 from syndicator.alerts import Notifier, check_backlog
 from syndicator.catalog import CatalogLimits, read_catalog
 from syndicator.config import Config
+from syndicator.connector import Connector
 from syndicator.logs import FailureLog, bound, get_logger
 from syndicator.metrics import Metrics
 from syndicator.problems import Severity, Unreadable
@@ -142,6 +143,9 @@ class Daemon:
         self.heartbeat = time.monotonic()
         self.failures = FailureLog(get_logger("syndicator.daemon"))
         self.workers: dict[str, _ShopWorker] = {}
+        # Each cooperative's open connectors, kept from pass to pass (used by its worker
+        # thread only): their HTTP clients and TLS contexts are made once.
+        self.connectors: dict[str, dict[tuple[str, str], Connector]] = {}
         self.last_pass: dict[str, tuple[datetime, SyncReport]] = {}
         self.passes = 0
         self.sandbox: Any = None  # the in-process sandbox (demo), when the config asks
@@ -185,6 +189,7 @@ class Daemon:
         self._start_http()
         self.notifier = Notifier(self.config, self.store, failures=self.failures)
         for coop in self.config.cooperatives:
+            self.connectors[coop.id] = {}
             worker = _ShopWorker(self, coop.id)
             self.workers[coop.id] = worker
             worker.thread.start()
@@ -231,6 +236,11 @@ class Daemon:
         else:
             with contextlib.suppress(Exception), self.store.write() as conn:
                 release(conn, LEASE, self.holder)
+        if not abandoned:
+            for pool in self.connectors.values():
+                for connector in pool.values():
+                    with contextlib.suppress(Exception):
+                        connector.close()
         self._close_outside()
         if self.notifier is not None:
             self.notifier.close()
@@ -276,6 +286,7 @@ class Daemon:
                     kind=request.kind,
                     should_stop=self.stopping.is_set,
                     on_throttled=self.metrics.throttled if self.metrics else None,
+                    connectors=self.connectors[cooperative],
                 )
             except Exception as exc:  # a bug or the store: log, keep the daemon running
                 self.failures.failed(key, f"{type(exc).__name__}: {exc}")
@@ -417,13 +428,16 @@ class Daemon:
         def interesting(_: watchfiles.Change, path: str) -> bool:
             return Path(path).resolve() in catalogs
 
-        debounce_ms = int(self.config.daemon.debounce * 1000)
+        # watchfiles yields once nothing changed for ``step`` ms (at most ``debounce`` ms
+        # after the first change): the file must have been quiet for daemon.debounce, so
+        # that a file written in several steps is never read half-written.
+        quiet_ms = int(self.config.daemon.debounce * 1000)
         try:
             for changes in watchfiles.watch(
                 *folders,
                 watch_filter=interesting,
-                debounce=debounce_ms,
-                step=min(50, debounce_ms),
+                debounce=max(10 * quiet_ms, 5000),
+                step=quiet_ms,
                 stop_event=self.stopping,
                 yield_on_timeout=False,
                 rust_timeout=1000,

@@ -163,6 +163,7 @@ class _Pass:
         orders_from: Collection[str] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_throttled: Callable[[str, str], None] | None = None,
+        keep: dict[tuple[str, str], Connector] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -176,12 +177,15 @@ class _Pass:
         self.orders_from = orders_from
         self.should_stop = should_stop or (lambda: False)
         self.on_throttled = on_throttled
+        self.keep = keep
         self.report = SyncReport(run_id)
         self._connectors: dict[tuple[str, str], Connector | None] = {}
 
     # ------------------------------------------------------------------ helpers
     def connector(self, coop: str, ch: ChannelConfig, run: ChannelRun) -> Connector | None:
         key = (coop, ch.id)
+        if key not in self._connectors and self.keep is not None and key in self.keep:
+            self._connectors[key] = self.keep.pop(key)
         if key not in self._connectors:
             try:
                 self._connectors[key] = open_connector(
@@ -198,8 +202,18 @@ class _Pass:
         return self._connectors[key]
 
     def close(self) -> None:
-        for connector in self._connectors.values():
-            if connector is not None:
+        """Close the connectors opened for this pass; with a ``keep`` pool (the daemon's),
+        hand the good ones to it instead, so that the next pass reuses their HTTP clients
+        (opening TLS contexts at every pass costs CPU and, kept by the allocator, memory).
+        One whose channel stopped (wrong credentials ...) is closed: the next pass opens it
+        afresh, with whatever the operator fixed."""
+        stopped = {(r.cooperative, r.channel) for r in self.report.channels if r.stopped}
+        for key, connector in self._connectors.items():
+            if connector is None:
+                continue
+            if self.keep is not None and key not in stopped:
+                self.keep[key] = connector
+            else:
                 connector.close()
 
     def journal(self, *entries: JournalEntry) -> None:
@@ -650,6 +664,7 @@ def sync_once(
     orders_from: Collection[str] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_throttled: Callable[[str, str], None] | None = None,
+    connectors: dict[tuple[str, str], Connector] | None = None,
 ) -> SyncReport:
     """One reconcile pass over the selected cooperatives (see the module's doc). ``kind``:
     what triggered it, as the record of the pass says (syndicator/store/passes.py).
@@ -659,7 +674,9 @@ def sync_once(
     ``should_stop``: asked between steps and batches; when it turns true the pass sends
     nothing more and returns (what was sent is recorded; the rest waits for the next
     pass), so that a daemon stops within seconds. ``on_throttled(cooperative, channel)``
-    is told of each 429 a channel answers (the daemon's metrics)."""
+    is told of each 429 a channel answers (the daemon's metrics). ``connectors``: a pool
+    the caller keeps from pass to pass, (cooperative, channel) -> connector: taken from
+    and given back to (the daemon's; see ``_Pass.close``)."""
     p = _Pass(
         config,
         store,
@@ -673,6 +690,7 @@ def sync_once(
         orders_from=orders_from,
         should_stop=should_stop,
         on_throttled=on_throttled,
+        keep=connectors,
     )
     try:
         return p.run(cooperative, channel, clock)
