@@ -197,7 +197,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def expected_quantity(self, channel: str, sku: str) -> int:
         buffer = self.buffers[channel]
-        if channel == "anou":
+        # A product left out of the catalog (a bad price) keeps its rows' buffers out too
+        # (docs/stock.md: only a lower count on its own line is taken from a held row).
+        if channel == "anou" and self.broken[PRODUCT_OF[sku]] != "price":
             buffer += sum(self.row_buffer[r] or 0 for r in {sku, PRODUCT_OF[sku]})
         quantity = max(0, max(0, self.raw_available(sku)) - buffer)
         if channel in MAX_QUANTITY:
