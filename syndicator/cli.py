@@ -883,6 +883,152 @@ def run(
         os._exit(0)  # a pass abandoned inside a channel call: leave now (safe, see daemon)
 
 
+reviews_app = typer.Typer(
+    help="Reviews pulled from every channel: export them, report on them (docs/reviews.md).",
+    no_args_is_help=True,
+)
+app.add_typer(reviews_app, name="reviews")
+
+
+@reviews_app.command("export")
+def reviews_export(
+    config: ConfigOption,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="csv, parquet or jsonl (docs/reviews.md).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The file to write.", dir_okay=False)],
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only reviews created on or after this date (YYYY-MM-DD, UTC)."),
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel (id).")] = None,
+    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+) -> None:
+    """Write the stored reviews to a CSV (safe to open in a spreadsheet), Parquet or JSON
+    Lines file, streamed in batches. No buyer data and no secret is ever exported."""
+    from syndicator.problems import did_you_mean
+    from syndicator.reviews.export import FORMATS, export_reviews
+    from syndicator.reviews.store import ReviewFilter
+
+    if fmt not in FORMATS:
+        _err().print(f"--format takes {', '.join(FORMATS)}", style="red", markup=False)
+        raise typer.Exit(2)
+    try:
+        start = _since_date(since)
+    except ValueError as exc:
+        _err().print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from None
+    cfg = _load_config(config)
+    coops = [c for c in cfg.cooperatives if cooperative in (None, c.id)]
+    channels = {ch.id for c in coops for ch in c.channels}
+    for flag, value, known in (
+        ("cooperative", cooperative, [c.id for c in cfg.cooperatives]),
+        ("channel", channel, sorted(channels)),
+    ):
+        if value is not None and value not in known:
+            hint = did_you_mean(value, known)
+            _err().print(f"no {flag} {value!r} in the config{hint}", style="red", markup=False)
+            raise typer.Exit(2)
+    store = Store(cfg.database_url)
+    try:
+        written = export_reviews(
+            store,
+            out,
+            fmt,
+            ReviewFilter(since=start, channel=channel, cooperative=cooperative),
+        )
+    finally:
+        store.close()
+    _err().print(f"{written} review(s) written to {out}", markup=False)
+
+
+def _since_date(text: str | None) -> datetime | None:
+    """``--since``: a date (midnight UTC) or an ISO time; naive times are UTC."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--since {text!r}: give a date as YYYY-MM-DD") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _check_scope(cfg: Config, cooperative: str | None, channel: str | None) -> None:
+    """``--cooperative`` and ``--channel`` name ids of the config, or the command stops (2)."""
+    from syndicator.problems import did_you_mean
+
+    coops = [c for c in cfg.cooperatives if cooperative in (None, c.id)]
+    channels = {ch.id for c in coops for ch in c.channels}
+    for flag, value, known in (
+        ("cooperative", cooperative, [c.id for c in cfg.cooperatives]),
+        ("channel", channel, sorted(channels)),
+    ):
+        if value is not None and value not in known:
+            hint = did_you_mean(value, known)
+            _err().print(f"no {flag} {value!r} in the config{hint}", style="red", markup=False)
+            raise typer.Exit(2)
+
+
+@reviews_app.command("report")
+def reviews_report(
+    config: ConfigOption,
+    by: Annotated[
+        str, typer.Option(help="Group by channel, cooperative, sku, month or language.")
+    ] = "channel",
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only reviews created on or after this date (YYYY-MM-DD, UTC)."),
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel (id).")] = None,
+    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (one line).")
+    ] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option(help="Also draw satisfaction by month as a PNG here.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Satisfaction per channel (or cooperative, SKU, month, language): the share of 4 and 5
+    star ratings among rated product reviews, with n and a 95 % Wilson interval, the mean
+    rating and the trend by month. Seller feedback is counted apart, never in a rate.
+    Every figure is defined in docs/reviews.md."""
+    from syndicator.reviews.report import GroupBy, render_report, satisfaction_report
+    from syndicator.reviews.store import ReviewFilter
+
+    if by not in set(GroupBy):
+        _err().print(f"--by takes {', '.join(GroupBy)}", style="red", markup=False)
+        raise typer.Exit(2)
+    try:
+        start = _since_date(since)
+    except ValueError as exc:
+        _err().print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from None
+    cfg = _load_config(config)
+    _check_scope(cfg, cooperative, channel)
+    store = Store(cfg.database_url)
+    where = ReviewFilter(since=start, cooperative=cooperative, channel=channel)
+    try:
+        with store.read() as conn:
+            report = satisfaction_report(conn, GroupBy(by), where)
+    finally:
+        store.close()
+    if chart is not None:
+        from syndicator.reviews.chart import write_chart
+
+        write_chart(report, chart)
+    if as_json:
+        # One line: json's C encoder is only used without indent, and a report by SKU
+        # holds hundreds of thousands of months (pipe it through `jq .` to read it).
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        out = _out()
+        for part in render_report(report):
+            out.print(part)
+    if chart is not None:
+        _err().print(f"chart written to {chart}", markup=False)
+
+
 def main() -> None:
     """Entry point of the ``syndicator`` console script."""
     if os.environ.get("PYTHONIOENCODING") is None and sys.stdout.encoding.lower() != "utf-8":

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from syndicator.connector import Order, OrderStatus, Review
+from syndicator.reviews.store import record_reviews as store_reviews
 from syndicator.store.repo import upsert
 from syndicator.store.schema import (
     alerts,
@@ -25,7 +26,6 @@ from syndicator.store.schema import (
     journal,
     listings,
     orders,
-    reviews,
     stock_ledger,
 )
 
@@ -210,27 +210,10 @@ def record_reviews(
     now: datetime,
 ) -> int:
     """Insert or update each review (by the channel's review id): a re-pull updates, never
-    duplicates. ``sku_of`` maps the channel's listing ids to SKUs for reviews without one."""
-    rows = [
-        {
-            "cooperative": cooperative,
-            "channel": channel,
-            "review_id": r.review_id,
-            "sku": r.sku or (sku_of.get(r.remote_listing_id) if r.remote_listing_id else None),
-            "rating": r.rating,
-            "text": r.text,
-            "language": r.language,
-            "source_kind": str(r.source),
-            "order_ref": r.order_ref,
-            "buyer_ref": r.buyer_ref,
-            "created_at": r.created_at,
-            "updated_at": r.updated_at,
-            "recorded_at": now,
-        }
-        for r in page
-    ]
-    upsert(conn, reviews, rows, ("cooperative", "channel", "review_id"))
-    return len(rows)
+    duplicates. ``sku_of`` maps the channel's listing ids to SKUs for reviews without one.
+    The rules (ratings, language, the buyer's opaque id) are in :mod:`syndicator.reviews`.
+    Returns the reviews of the page now stored (invalid ones are skipped and logged)."""
+    return store_reviews(conn, cooperative, channel, page, sku_of, now).stored
 
 
 # --------------------------------------------------------------------------- journal

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Float,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from syndicator.store.types import Amount, UTCDateTime
@@ -130,14 +132,18 @@ reviews = Table(
     Column("sku", ID),
     Column("rating", Integer),
     Column("text", Text),
-    Column("language", String(8)),
+    Column("language", String(8)),  # ISO 639-1 (or zgh, tzm, shi, rif), "other", None
+    Column("language_source", String(16)),  # channel, detected; None: no language known
     Column("source_kind", String(32), nullable=False),  # product_review, seller_feedback
+    # False: the source holds only some ratings (Amazon's feedback report: 1 to 3 stars).
+    Column("complete_sample", Boolean, nullable=False, server_default=true()),
     Column("order_ref", String(128)),
-    Column("buyer_ref", String(64)),
+    Column("buyer_ref", String(64)),  # syndicator.reviews.store.opaque_buyer, never a name
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime()),
     Column("recorded_at", UTCDateTime(), nullable=False),
     UniqueConstraint("cooperative", "channel", "review_id"),
+    Index(None, "created_at"),
 )
 
 # Where each pull (orders, reviews ...) of each channel has got to.
