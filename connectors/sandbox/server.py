@@ -125,7 +125,10 @@ class Sandbox:
     def start(self) -> Sandbox:
         """Serve in a background thread; returns once the server answers."""
         sock = self._bind()
-        self._server = ServerThread(server_config(self.app()), sock, name="sandbox").start()
+        # In a process that set up its logging (the daemon's demo), uvicorn's lines go through
+        # it (and its redactor) instead of uvicorn's own handlers.
+        config = server_config(self.app(), log_config=None)
+        self._server = ServerThread(config, sock, name="sandbox").start()
         return self
 
     def stop(self) -> None:
