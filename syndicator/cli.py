@@ -906,7 +906,6 @@ def reviews_export(
 ) -> None:
     """Write the stored reviews to a CSV (safe to open in a spreadsheet), Parquet or JSON
     Lines file, streamed in batches. No buyer data and no secret is ever exported."""
-    from syndicator.problems import did_you_mean
     from syndicator.reviews.export import FORMATS, export_reviews
     from syndicator.reviews.store import ReviewFilter
 
@@ -919,16 +918,7 @@ def reviews_export(
         _err().print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from None
     cfg = _load_config(config)
-    coops = [c for c in cfg.cooperatives if cooperative in (None, c.id)]
-    channels = {ch.id for c in coops for ch in c.channels}
-    for flag, value, known in (
-        ("cooperative", cooperative, [c.id for c in cfg.cooperatives]),
-        ("channel", channel, sorted(channels)),
-    ):
-        if value is not None and value not in known:
-            hint = did_you_mean(value, known)
-            _err().print(f"no {flag} {value!r} in the config{hint}", style="red", markup=False)
-            raise typer.Exit(2)
+    _check_scope(cfg, cooperative, channel)
     store = Store(cfg.database_url)
     try:
         written = export_reviews(
