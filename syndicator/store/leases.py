@@ -42,9 +42,13 @@ class LeaseHeld(Exception):
 
 
 def _alive_here(host: str, pid: int) -> bool | None:
-    """Whether process ``pid`` runs, when it is on this host (None: cannot tell)."""
+    """Whether process ``pid`` runs, when it is on this host (None: cannot tell). Our own
+    pid is a former life of this process's place (a container restarted after a crash runs
+    its daemon as pid 1 again): not alive."""
     if host != socket.gethostname():
         return None
+    if pid == os.getpid():
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
