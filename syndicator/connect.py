@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from syndicator.channels import ChannelType
 from syndicator.config import ChannelConfig, Config
 from syndicator.connector import Connector, ConnectorContext, SetupError, load_connector
 from syndicator.store import Store
 from syndicator.store.quota import LONG_WINDOW, QuotaRule, StoreQuota
 from syndicator.store.tokens import StoreTokens
 
-__all__ = ["channel_quota", "open_connector", "scaled_rules"]
+__all__ = ["channel_quota", "channel_quota_rules", "open_connector", "scaled_rules"]
 
 Throttled = Callable[[str, str], None]  # (cooperative, channel): the channel answered 429
 
@@ -40,6 +41,11 @@ def scaled_rules(
     return out
 
 
+def _declared_rules(cls: type[Connector], settings: Any) -> dict[str, list[QuotaRule]]:
+    """The rules ``cls`` declares for ``settings``, scaled by its ``quota_factor``."""
+    return scaled_rules(cls.quota_rules(settings), float(getattr(settings, "quota_factor", 1.0)))
+
+
 class _Resolved(NamedTuple):
     """What building a channel's connector or quota starts from."""
 
@@ -54,21 +60,26 @@ class _Resolved(NamedTuple):
         return StoreQuota(
             store,
             self.cls.quota_account(self.settings, self.credentials),
-            scaled_rules(
-                self.cls.quota_rules(self.settings),
-                float(getattr(self.settings, "quota_factor", 1.0)),
-            ),
+            _declared_rules(self.cls, self.settings),
             max_wait=max_wait,
             on_throttled=None if on_throttled is None else lambda _: on_throttled(coop, channel),
         )
 
 
+def _channel(
+    config: Config, cooperative: str, channel: str
+) -> tuple[ChannelConfig, ChannelType, Any]:
+    """The channel, its type and its settings, validated by the type's model
+    (ValidationError; KeyError for a channel or type the config does not have)."""
+    ch = config.cooperative(cooperative).channel(channel)
+    ctype = config.channel_types[ch.type]
+    return ch, ctype, ctype.settings_model.model_validate(ch.settings)
+
+
 def _resolve(config: Config, cooperative: str, channel: str) -> _Resolved:
     """:class:`SetupError` when the channel's credentials cannot be read (the message names
     the reference, never a value)."""
-    ch = config.cooperative(cooperative).channel(channel)
-    ctype = config.channel_types[ch.type]
-    settings = ctype.settings_model.model_validate(ch.settings)
+    ch, ctype, settings = _channel(config, cooperative, channel)
     credentials: dict[str, str] = {}
     given = config.credential_values.get((cooperative, channel))
     if given is not None:
@@ -98,6 +109,16 @@ def channel_quota(
     """The quota buckets the channel's connector draws from (its account and rules), without
     building the connector: for metrics. :class:`SetupError` as :func:`open_connector`."""
     return _resolve(config, cooperative, channel).quota(store, max_wait, on_throttled)
+
+
+def channel_quota_rules(
+    config: Config, cooperative: str, channel: str
+) -> dict[str, list[QuotaRule]]:
+    """The rules of :func:`channel_quota` (operation -> the buckets it draws from), without
+    reading the credentials: for ``syndicator status``, which takes the account from the
+    store. ValidationError, KeyError, or the connector's SetupError or ImportError."""
+    _, ctype, settings = _channel(config, cooperative, channel)
+    return _declared_rules(load_connector(ctype), settings)
 
 
 def open_connector(

@@ -4,23 +4,27 @@ daemon's own HTTP endpoint.
 The socket is bound up front (:func:`listen`), so that port 0 gives a known free port before
 the server starts, and with ``IPPROTO_TCP`` so that asyncio sets ``TCP_NODELAY`` on every
 connection: without it each answer waits for a delayed ACK (about 40 ms a call).
-:class:`ServerThread` runs the server in a background thread and returns once it answers.
+:class:`ServerThread` runs the server in a background thread and returns once it answers;
+:class:`BackgroundServer` is the start, stop and ``with`` around it that a served object
+(the sandbox, the daemon's endpoint) inherits, giving only its app and its socket.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from types import TracebackType
+from typing import Any, ClassVar, Self
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-__all__ = ["QuietServer", "ServerThread", "listen", "server_config"]
+__all__ = ["BackgroundServer", "QuietServer", "ServerThread", "listen", "server_config"]
 
 START_TIMEOUT = 10.0  # seconds a server may take to answer after its thread starts
 
@@ -105,3 +109,54 @@ class ServerThread:
         if self.thread.is_alive():
             self.thread.join(timeout=timeout)
         self.sock.close()
+
+
+class BackgroundServer(abc.ABC):
+    """An app served by uvicorn in a background thread of this process, for as long as it
+    runs: :meth:`start` serves (returns once it answers), :meth:`stop` ends it, and ``with``
+    does both. A subclass names its thread and gives two hooks: :meth:`app`, and
+    :meth:`_bind` for the listening socket (where it learns its port)."""
+
+    thread_name: ClassVar[str]
+    _server: ServerThread | None = None
+
+    @abc.abstractmethod
+    def app(self) -> Any:
+        """The ASGI app to serve."""
+
+    @abc.abstractmethod
+    def _bind(self) -> socket.socket:
+        """A listening socket for the app (:func:`listen`), taken when it starts."""
+
+    @property
+    def running(self) -> bool:
+        """Serving in a background thread (:meth:`start`, until :meth:`stop`)."""
+        return self._server is not None
+
+    def start(self) -> Self:
+        """Bind and serve in a background thread; returns once the server answers (nothing
+        when it already serves). OSError when the port is taken."""
+        if self._server is None:
+            sock = self._bind()
+            # log_config=None: uvicorn's lines go through the process's own logging (and
+            # its redactor), not uvicorn's own handlers.
+            config = server_config(self.app(), log_config=None)
+            self._server = ServerThread(config, sock, name=self.thread_name).start()
+        return self
+
+    def stop(self) -> None:
+        """Finish the requests in flight and stop serving (idempotent)."""
+        if self._server is not None:
+            self._server.stop()
+        self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

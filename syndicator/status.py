@@ -28,9 +28,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from syndicator.config import ChannelConfig, Config
-from syndicator.connect import scaled_rules
-from syndicator.connector import SetupError, load_connector
+from syndicator.config import Config
+from syndicator.connect import channel_quota_rules
+from syndicator.connector import SetupError
 from syndicator.store import Store
 from syndicator.store.activity import Alert, open_alerts
 from syndicator.store.passes import ERROR_OUTCOMES, PassRecord, last_passes, quota_accounts
@@ -218,16 +218,13 @@ class QuotaToday:
         }
 
 
-def _quota_rules(config: Config, ch: ChannelConfig) -> dict[str, QuotaRule]:
+def _quota_rules(config: Config, cooperative: str, channel: str) -> dict[str, QuotaRule]:
     """Bucket -> rule, as the channel's connector declares them (empty when unknown)."""
     try:
-        ctype = config.channel_types[ch.type]
-        settings = ctype.settings_model.model_validate(ch.settings)
-        declared = load_connector(ctype).quota_rules(settings)
+        declared = channel_quota_rules(config, cooperative, channel)
     except (KeyError, SetupError, ImportError, ValueError):
         return {}
-    factor = float(getattr(settings, "quota_factor", 1.0))
-    return {r.bucket: r for rs in scaled_rules(declared, factor).values() for r in rs}
+    return {r.bucket: r for rs in declared.values() for r in rs}
 
 
 def _quota_today(conn: Connection, account: str, rules: Mapping[str, QuotaRule]) -> QuotaToday:
@@ -438,7 +435,7 @@ def channel_status(
                         oldest_pending=pending,
                         quota=None
                         if account is None
-                        else _quota_today(conn, account, _quota_rules(config, ch)),
+                        else _quota_today(conn, account, _quota_rules(config, coop.id, ch.id)),
                         last_error=_last_error(conn, coop.id, ch.id),
                         orders=pulled_orders.get(key, Pulled()),
                         reviews=pulled_reviews.get(key, Pulled()),

@@ -14,10 +14,10 @@ callable returning a :class:`HealthState`, read at each probe:
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from prometheus_client.exposition import choose_encoder
@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from syndicator.config import HttpConfig
 from syndicator.metrics import Metrics
-from syndicator.serving import ServerThread, listen, server_config
+from syndicator.serving import BackgroundServer, listen
 from syndicator.store import Store
 
 __all__ = ["STALE_AFTER", "DaemonHttp", "HealthState"]
@@ -52,10 +52,12 @@ class HealthState:
     stopping: bool = False
 
 
-class DaemonHttp:
+class DaemonHttp(BackgroundServer):
     """The endpoint; :meth:`start` serves it in a background thread (a no-op when the config
     disables it), :meth:`stop` ends it. ``port`` is the bound port once started (the config's
     port 0 takes any free one)."""
+
+    thread_name = "daemon-http"
 
     def __init__(
         self,
@@ -74,7 +76,6 @@ class DaemonHttp:
         self.stale_after = stale_after
         self.clock = clock
         self.port: int | None = None
-        self._server: ServerThread | None = None
 
     @property
     def url(self) -> str:
@@ -161,31 +162,12 @@ class DaemonHttp:
         )
 
     # ------------------------------------------------------------------ serving
+    def _bind(self) -> socket.socket:
+        sock = listen(self.config.host, self.config.port)
+        self.port = int(sock.getsockname()[1])
+        return sock
+
     def start(self) -> DaemonHttp:
         """Bind and serve (returns once it answers); nothing when ``enabled`` is false.
         OSError when the port is taken."""
-        if not self.config.enabled or self._server is not None:
-            return self
-        sock = listen(self.config.host, self.config.port)
-        self.port = int(sock.getsockname()[1])
-        # log_config=None: uvicorn's few warnings go through the daemon's own logging.
-        config = server_config(self.app(), log_config=None)
-        self._server = ServerThread(config, sock, name="daemon-http").start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (idempotent)."""
-        if self._server is not None:
-            self._server.stop()
-        self._server = None
-
-    def __enter__(self) -> DaemonHttp:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return super().start() if self.config.enabled else self

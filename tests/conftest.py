@@ -1,14 +1,20 @@
-"""Shared fixtures: small worlds built on disk, as a cooperative would write them."""
+"""Shared fixtures: small worlds built on disk, as a cooperative would write them, and the
+three sandbox marketplaces they sync to."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from connectors.sandbox import Sandbox
 from syndicator.channels import ChannelType, load_channel_types
+
+if TYPE_CHECKING:
+    from tests.connectors.kit import World
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,3 +62,41 @@ def write(catalog_dir: Path) -> WriteFile:
         return path
 
     return _write
+
+
+# --------------------------------------------------------------- the sandbox marketplaces
+SANDBOX_QUOTA_FACTOR = 50.0  # the sandbox's quotas at start, as the kit's channels' settings say
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[Sandbox]:
+    """Amazon, Etsy and the ANOU-style marketplace (connectors/sandbox) on one loopback
+    port, started once for a test module; each test's ``world`` empties them again."""
+    with Sandbox(quota_factor=SANDBOX_QUOTA_FACTOR) as running:
+        yield running
+
+
+@pytest.fixture
+def world(sandbox_server: Sandbox, tmp_path: Path) -> Iterator[World]:
+    """One cooperative (tests/connectors/kit.py) on the three sandbox marketplaces, each
+    through its real connector, credentials in files; the sandbox empty, at real quotas."""
+    # Imported here, not above: these modules import REPO from this one.
+    from tests.connectors.kit import World
+    from tests.connectors.test_amazon import AmazonHarness
+    from tests.connectors.test_anou import HARNESS as ANOU
+    from tests.connectors.test_etsy import HARNESS as ETSY
+
+    sandbox_server.reset()
+    amazon = AmazonHarness()
+    w = World(
+        tmp_path,
+        sandbox_server,
+        amazon.channel(sandbox_server),
+        amazon.secrets(),
+        more=[
+            (ETSY.channel(sandbox_server), ETSY.secrets()),
+            (ANOU.channel(sandbox_server), ANOU.secrets()),
+        ],
+    )
+    yield w
+    w.close()

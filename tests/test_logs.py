@@ -15,7 +15,6 @@ import logging
 import threading
 import traceback
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -300,30 +299,6 @@ def test_repeats_are_silent_at_info() -> None:
 
 
 # --------------------------------------------------------------------------- no leaks
-@pytest.fixture(scope="module")
-def sandbox_server() -> Iterator[Sandbox]:
-    with Sandbox(quota_factor=50) as running:
-        yield running
-
-
-@pytest.fixture
-def world(sandbox_server: Sandbox, tmp_path: Path) -> Iterator[World]:
-    """One cooperative on the three sandbox marketplaces, credentials in files."""
-    sandbox_server.reset()
-    w = World(
-        tmp_path,
-        sandbox_server,
-        AMAZON.channel(sandbox_server),
-        AMAZON.secrets(),
-        more=[
-            (ETSY.channel(sandbox_server), ETSY.secrets()),
-            (ANOU.channel(sandbox_server), ANOU.secrets()),
-        ],
-    )
-    yield w
-    w.close()
-
-
 def secret_file(market: str, name: str) -> str:
     """The secrets file of a credential (the first channel's carry no prefix)."""
     return name if market == "amazon" else f"{market}-{name}"

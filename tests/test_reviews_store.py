@@ -335,31 +335,6 @@ def test_the_migration_brings_stored_reviews_to_the_rules(tmp_path: Path) -> Non
 
 
 # --------------------------------------------------------------------------- real passes
-@pytest.fixture(scope="module")
-def sandbox_server() -> Iterator[Sandbox]:
-    with Sandbox(quota_factor=50) as running:
-        yield running
-
-
-@pytest.fixture
-def world(sandbox_server: Sandbox, tmp_path: Path) -> Iterator[World]:
-    """One cooperative on the three sandbox marketplaces (tests/test_sync.py's world)."""
-    sandbox_server.reset()
-    amazon = AmazonHarness()
-    w = World(
-        tmp_path,
-        sandbox_server,
-        amazon.channel(sandbox_server),
-        amazon.secrets(),
-        more=[
-            (ETSY.channel(sandbox_server), ETSY.secrets()),
-            (ANOU.channel(sandbox_server), ANOU.secrets()),
-        ],
-    )
-    yield w
-    w.close()
-
-
 def sync(world: World, **kw: Any) -> SyncReport:
     report = sync_once(world.config, world.store, timeout=5.0, **kw)
     assert report.ok, [c.to_json() for c in report.channels]

@@ -1,6 +1,6 @@
 """``syndicator status`` after real passes on the three sandbox marketplaces.
 
-The world is tests/test_sync.py's: the cooperative of tests/connectors/kit.py (a one-of-a-kind
+The world is tests/conftest.py's: the cooperative of tests/connectors/kit.py (a one-of-a-kind
 rug, a cushion in two sizes, a lantern) on Amazon, Etsy and an ANOU-style marketplace, each
 through its real connector over loopback. Passes are real ``sync_once`` calls; the status
 is read back from the store they wrote.
@@ -30,19 +30,12 @@ from syndicator.store.passes import (
 from tests.connectors.kit import CATALOG, SKUS, World
 from tests.connectors.test_anou import HARNESS as ANOU
 from tests.connectors.test_etsy import HARNESS as ETSY
-from tests.test_sync import (  # noqa: F401  (the fixtures)
-    MARKETS,
-    order,
-    sandbox_server,
-    sync,
-    world,
-    write_catalog,
-)
+from tests.test_sync import MARKETS, order, sync, write_catalog
 
 
 @pytest.fixture
-def atlas(world: World) -> World:  # noqa: F811
-    """tests/test_sync.py's world: the kit's cooperative on the three sandbox marketplaces."""
+def atlas(world: World) -> World:
+    """tests/conftest.py's world: the kit's cooperative on the three sandbox marketplaces."""
     return world
 
 

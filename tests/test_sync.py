@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
-from connectors.sandbox import Sandbox
 from syndicator.config import Config
 from syndicator.store.activity import open_alerts, query_journal
 from syndicator.store.schema import stock_ledger
@@ -29,29 +25,6 @@ from tests.connectors.test_etsy import HARNESS as ETSY
 
 AMAZON = AmazonHarness()
 MARKETS = ("amazon", "etsy", "anou")
-
-
-@pytest.fixture(scope="module")
-def sandbox_server() -> Iterator[Sandbox]:
-    with Sandbox(quota_factor=50) as running:
-        yield running
-
-
-@pytest.fixture
-def world(sandbox_server: Sandbox, tmp_path: Path) -> Iterator[World]:
-    sandbox_server.reset()
-    w = World(
-        tmp_path,
-        sandbox_server,
-        AMAZON.channel(sandbox_server),
-        AMAZON.secrets(),
-        more=[
-            (ETSY.channel(sandbox_server), ETSY.secrets()),
-            (ANOU.channel(sandbox_server), ANOU.secrets()),
-        ],
-    )
-    yield w
-    w.close()
 
 
 def sync(world: World, **kw: Any) -> SyncReport:

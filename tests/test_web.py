@@ -1,7 +1,7 @@
 """The daemon's HTTP endpoint, served on a free loopback port and scraped over real HTTP.
 
 The metrics are read after real passes against the three sandbox marketplaces (the world of
-tests/test_sync.py: one cooperative on Amazon, Etsy and ANOU) and checked against what the
+tests/conftest.py: one cooperative on Amazon, Etsy and ANOU) and checked against what the
 store and the sandbox say; health and readiness follow a stand-in for the daemon's state.
 """
 
@@ -38,10 +38,6 @@ from syndicator.store.schema import quota_buckets
 from syndicator.web import DaemonHttp, HealthState
 from tests import test_sync as three_markets
 from tests.connectors.kit import World
-
-# The sandbox and the three-marketplace world of tests/test_sync.py, reused as they are.
-sandbox_server = three_markets.sandbox_server
-world = three_markets.world
 
 COOP = "atlas-rugs"
 MARKETS = three_markets.MARKETS

@@ -11,7 +11,6 @@ import logging
 import socket
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -19,7 +18,7 @@ from starlette.routing import Mount
 
 from connectors.sandbox.base import Emulator
 from connectors.sandbox.faults import FaultPlan
-from syndicator.serving import QuietServer, ServerThread, listen, server_config
+from syndicator.serving import BackgroundServer, QuietServer, listen, server_config
 
 if TYPE_CHECKING:
     from connectors.sandbox.amazon import AmazonSandbox
@@ -51,12 +50,15 @@ class _QuietDrops(logging.Filter):
         return not isinstance(exc, ConnectionAbortedError)
 
 
-class Sandbox:
-    """The three emulated marketplaces, served on one loopback port.
+class Sandbox(BackgroundServer):
+    """The three emulated marketplaces, served on one loopback port: :meth:`start` serves
+    them in a background thread (until :meth:`stop`), or ``with``.
 
     >>> with Sandbox(quota_factor=100) as sandbox:   # doctest: +SKIP
     ...     sandbox.url("etsy")   # 'http://127.0.0.1:41233/etsy'
     """
+
+    thread_name = "sandbox"
 
     def __init__(
         self,
@@ -73,7 +75,6 @@ class Sandbox:
             name: _emulator_class(name)(quota_factor=quota_factor, faults=faults)
             for name in marketplaces
         }
-        self._server: ServerThread | None = None
         logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
     @property
@@ -103,11 +104,6 @@ class Sandbox:
             emulator.record = record
         return self
 
-    @property
-    def running(self) -> bool:
-        """Serving in a background thread (:meth:`start`, until :meth:`stop`)."""
-        return self._server is not None
-
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.port}/{name}"
 
@@ -122,20 +118,6 @@ class Sandbox:
             emulator.base_url = self.url(name)
         return sock
 
-    def start(self) -> Sandbox:
-        """Serve in a background thread; returns once the server answers."""
-        sock = self._bind()
-        # In a process that set up its logging (the daemon's demo), uvicorn's lines go through
-        # it (and its redactor) instead of uvicorn's own handlers.
-        config = server_config(self.app(), log_config=None)
-        self._server = ServerThread(config, sock, name="sandbox").start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-        self._server = None
-
     def serve_forever(self, on_ready: Callable[[int], None] | None = None) -> None:
         """Serve in this thread until SIGINT or SIGTERM (the ``syndicator sandbox`` command);
         ``on_ready`` gets the port once it is bound."""
@@ -143,14 +125,3 @@ class Sandbox:
         if on_ready is not None:
             on_ready(self.port)
         QuietServer(server_config(self.app())).run(sockets=[sock])
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
