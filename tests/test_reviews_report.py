@@ -5,7 +5,9 @@ table, the PNG; and reviews left by the demo's simulated buyers, through real pa
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import random
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -37,7 +39,7 @@ from syndicator.reviews.report import (
     utc_month,
     wilson_interval,
 )
-from syndicator.reviews.store import ReviewFilter, record_reviews
+from syndicator.reviews.store import ReviewFilter, month_of, record_reviews
 from syndicator.store import Store
 from syndicator.store.schema import reviews
 from syndicator.sync import sync_once
@@ -109,6 +111,7 @@ def raw(store: Store, channel: str, rating: int | None, review_id: str) -> None:
                 source_kind="product_review",
                 complete_sample=True,
                 created_at=JAN,
+                created_month=month_of(JAN),
                 updated_at=JAN,
                 recorded_at=NOW,
             )
@@ -339,6 +342,144 @@ def test_month_bucketing_is_written_for_sqlite_and_postgresql() -> None:
         str(month.compile(dialect=mysql.dialect()))
 
 
+# --------------------------------------------------------------------------- against every review
+def varied_reviews(store: Store, count: int = 600, seed: int = 7) -> list[tuple[str, str, Review]]:
+    """``count`` seeded reviews written through the review store, and what was written: two
+    cooperatives; Etsy and ANOU product reviews (a few from a partial source, some without a
+    SKU or a language), Amazon seller feedback of 1 to 3 stars; over 14 months, many in the
+    last and first hour of a month, each given in one of four time zones."""
+    rng = random.Random(seed)
+    zones = [timezone(timedelta(hours=h)) for h in (-5, 0, 1, 9)]
+    written: list[tuple[str, str, Review]] = []
+    for i in range(count):
+        cooperative = rng.choice(["atlas-rugs", "zellige-fes"])
+        channel = rng.choice(["etsy", "anou", "amazon"])
+        year, month = divmod(2024 * 12 + 11 + rng.randrange(14), 12)
+        start = datetime(year, month + 1, 1, tzinfo=UTC)
+        edge = rng.choice(["first hour", "last hour", "anywhere"])
+        if edge == "first hour":
+            at = start + timedelta(seconds=rng.randrange(3600))
+        elif edge == "last hour":
+            at = start - timedelta(seconds=1 + rng.randrange(3600))
+        else:
+            at = start + timedelta(seconds=rng.randrange(27 * 86_400))
+        feedback = channel == "amazon"
+        written.append(
+            (
+                cooperative,
+                channel,
+                Review(
+                    review_id=f"{channel}-{i}",
+                    source=FEEDBACK if feedback else PRODUCT,
+                    rating=rng.randint(1, 3) if feedback else rng.randint(1, 5),
+                    text=None,
+                    language=rng.choice(["fr", "en", "ar", None]),
+                    created_at=at.astimezone(rng.choice(zones)),
+                    sku=None if feedback else rng.choice(["ATL-BNO-001", "ZF-طاولة-1", None]),
+                    complete_sample=not feedback and rng.random() > 0.05,
+                ),
+            )
+        )
+    # and one exactly at each time a filter below starts or stops at
+    for i, at in enumerate(f.since or f.until for f in FILTERS if f.since or f.until):
+        assert at is not None
+        written.append(("atlas-rugs", "etsy", Review(f"edge-{i}", PRODUCT, 4, None, "fr", at)))
+    with store.write() as conn:
+        for (cooperative, channel), page in itertools.groupby(
+            sorted(written, key=lambda w: w[:2]), key=lambda w: w[:2]
+        ):
+            page_reviews = [r for _, _, r in page]
+            assert not record_reviews(conn, cooperative, channel, page_reviews, {}, NOW).skipped
+    return written
+
+
+def counted_by_hand(
+    written: list[tuple[str, str, Review]], by: GroupBy, where: ReviewFilter
+) -> dict[str, Any]:
+    """What the report must find, counted review by review in Python."""
+    groups: dict[Any, dict[str, list[int]]] = {}
+    apart: dict[tuple[str, str, str, bool], list[int]] = {}
+    for cooperative, channel, r in written:
+        at = r.created_at.astimezone(UTC)
+        if (
+            (where.since is not None and at < where.since)
+            or (where.until is not None and at >= where.until)
+            or where.cooperative not in (None, cooperative)
+            or where.channel not in (None, channel)
+        ):
+            continue
+        if r.source is not PRODUCT or not r.complete_sample:
+            key = (cooperative, channel, str(r.source), r.complete_sample)
+            apart.setdefault(key, [0] * 5)[r.rating - 1] += 1
+            continue
+        month = f"{at.year:04d}-{at.month:02d}"
+        group = {
+            GroupBy.CHANNEL: (channel,),
+            GroupBy.COOPERATIVE: (cooperative,),
+            GroupBy.SKU: (cooperative, r.sku) if r.sku else None,
+            GroupBy.MONTH: (month,),
+            GroupBy.LANGUAGE: (r.language,) if r.language else None,
+        }[by]
+        groups.setdefault(group, {}).setdefault(month, [0] * 5)[r.rating - 1] += 1
+    ungrouped = groups.pop(None, {})
+    return {
+        "groups": {key: {m: tuple(s) for m, s in months.items()} for key, months in groups.items()},
+        "ungrouped": tuple(map(sum, zip(*ungrouped.values(), strict=True))) or (0,) * 5,
+        "apart": {key: tuple(stars) for key, stars in apart.items()},
+    }
+
+
+def found(r: ReviewReport) -> dict[str, Any]:
+    return {
+        "groups": {g.key: {m.month: m.ratings.stars for m in g.months} for g in r.groups},
+        "ungrouped": r.ungrouped.stars,
+        "apart": {
+            (a.cooperative, a.channel, a.source_kind, a.complete_sample): a.ratings.stars
+            for a in r.apart
+        },
+    }
+
+
+FILTERS = [
+    ReviewFilter(),
+    # mid-month and in a month's last hour: only some of the boundary month's reviews count
+    ReviewFilter(since=datetime(2025, 3, 14, 12, 0, tzinfo=UTC)),
+    ReviewFilter(since=datetime(2025, 6, 1, 0, 20, tzinfo=timezone(timedelta(hours=1)))),
+    ReviewFilter(until=datetime(2025, 9, 30, 23, 30, tzinfo=UTC)),
+    ReviewFilter(cooperative="zellige-fes"),
+    ReviewFilter(channel="anou"),
+    ReviewFilter(since=datetime(2025, 2, 1, tzinfo=UTC), cooperative="atlas-rugs", channel="etsy"),
+]
+
+
+@pytest.mark.parametrize("by", list(GroupBy))
+def test_every_figure_agrees_with_counting_each_review_by_hand(store: Store, by: GroupBy) -> None:
+    written = varied_reviews(store)
+    for where in FILTERS:
+        r = report(store, by, where)
+        expected = counted_by_hand(written, by, where)
+        assert found(r) == expected, where
+        assert [g.key for g in r.groups] == sorted(expected["groups"])  # in order, months too
+        assert all(list(g.months) == sorted(g.months, key=lambda m: m.month) for g in r.groups)
+        assert r.overall.n == sum(g.ratings.n for g in r.groups) + r.ungrouped.n
+        for g in r.groups:  # a group's figures are its months' added up
+            months = [m.ratings.stars for m in g.months]
+            assert g.ratings.stars == tuple(map(sum, zip(*months, strict=True)))
+
+
+def test_the_json_written_piece_by_piece_is_the_reports_json(store: Store) -> None:
+    assert "".join(report(store).iter_json()) == json.dumps(report(store).to_json())
+    varied_reviews(store, count=200)
+    raw(store, "anou", None, "no-stars-1")  # a month whose only review has no rating
+    for by in GroupBy:
+        for where in FILTERS[:3]:
+            r = report(store, by, where)
+            text = "".join(r.iter_json())
+            assert text == json.dumps(r.to_json(), ensure_ascii=False)
+            if by is GroupBy.SKU:
+                assert '"sku": "ZF-طاولة-1"' in text  # written as it is
+
+
 # --------------------------------------------------------------------------- people and scripts
 def rendered(r: ReviewReport) -> str:
     console = Console(width=120, record=True, file=io.StringIO())
@@ -351,6 +492,50 @@ def demo_config(root: Path) -> Path:
     """The bundled config and catalogs copied into ``root``."""
     shutil.copytree(REPO / "config", root / "config", ignore=shutil.ignore_patterns("var"))
     return root / "config" / "demo.yaml"
+
+
+def printed(parts: list[Any], width: int) -> str:
+    console = Console(width=width, record=True, file=io.StringIO())
+    for part in parts:
+        console.print(part)
+    return console.export_text()
+
+
+FIGURES_AT_100 = """\
+Satisfaction by sku                                                                                 
+ sku                                 ┃  n ┃ 4–5 ★ ┃ satisfaction ┃ 95 % interval ┃ mean ★ ┃ unrated 
+━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━╇━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━
+ atlas-rugs/ATL-BNO-001              │ 10 │     8 │       80.0 % │ 49.0 – 94.3 % │   4.10 │         
+ (no SKU (the channel's listing      │  3 │     2 │       66.7 % │ 20.8 – 93.9 % │   3.67 │         
+ could not be matched to a catalog   │    │       │              │               │        │         
+ SKU))                               │    │       │              │               │        │         
+─────────────────────────────────────┼────┼───────┼──────────────┼───────────────┼────────┼─────────
+ all                                 │ 13 │    10 │       76.9 % │ 49.7 – 91.8 % │   4.00 │         
+satisfaction: share of 4 and 5 stars among the rated product reviews (n), with its 95 % Wilson      
+interval; definitions in docs/reviews.md                                                            
+"""  # noqa: W291 - rich pads every line to the table's width
+
+
+def test_the_figures_table_lines_up_every_group_under_its_header(store: Store) -> None:
+    add(store, "etsy", stars(1, 0, 1, 3, 5))
+    add(store, "anou", [5, 4, 2], sku=None, prefix="unmatched")
+    (figures, *_) = render_report(report(store, GroupBy.SKU))
+    assert printed([figures], 100) == FIGURES_AT_100
+    # Too narrow for it: labels folded, then the widest figures wrapped, never cut off.
+    narrow = printed([figures], 60).splitlines()
+    assert max(map(len, narrow)) <= 60
+    first_column = "".join(line.split("│")[0].strip() for line in narrow if "│" in line)
+    assert first_column.startswith("atlas-rugs/ATL-BNO-001(no SKU")
+    assert "".join(narrow).count("%") == FIGURES_AT_100.count("%")
+
+
+def test_the_table_has_a_row_for_every_sku(store: Store) -> None:
+    for i in range(150):
+        add(store, "etsy", [5, 4, 1][: 1 + i % 3], sku=f"ATL-{i:04d}", prefix=f"p{i}")
+    text = rendered(report(store, GroupBy.SKU))
+    rows = [line for line in text.splitlines() if line.startswith(" atlas-rugs/ATL-")]
+    assert [row.split()[0] for row in rows[:150]] == [f"atlas-rugs/ATL-{i:04d}" for i in range(150)]
+    assert "atlas-rugs/ATL-0149 │   3 │     2 │       66.7 %" in text
 
 
 def test_the_command_prints_json_and_a_table(store: Store, tmp_path: Path) -> None:

@@ -15,7 +15,13 @@ Writing (:func:`record_reviews`, called by each pass through
 * the buyer is kept only as :func:`opaque_buyer` of whatever the connector gave, so a name or
   an e-mail a connector or a field map lets through never reaches the store;
 * ``updated_at`` is the channel's own update time, or, when the channel gives none, the
-  creation time for a new review and the time of the pass that saw it change.
+  creation time for a new review and the time of the pass that saw it change;
+* ``created_month`` is the calendar month of ``created_at`` in UTC (:func:`month_of`), written
+  with it every time: the satisfaction report counts by it, through indexes that hold it.
+
+The month rule is here twice, in Python (:func:`month_of`, for what a pass writes) and in SQL
+(:class:`utc_month`, for migration 0008, which filled the column for the reviews stored
+before it); tests hold the two to the same months.
 """
 
 from __future__ import annotations
@@ -23,10 +29,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, String, func, or_, select
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from syndicator.connector import Review, ReviewSource
 from syndicator.logs import get_logger
@@ -38,10 +48,12 @@ __all__ = [
     "REVIEW_COLUMNS",
     "Recorded",
     "ReviewFilter",
+    "month_of",
     "opaque_buyer",
     "read_reviews",
     "record_reviews",
     "select_reviews",
+    "utc_month",
 ]
 
 log = get_logger("syndicator.reviews")
@@ -76,6 +88,42 @@ def opaque_buyer(cooperative: str, channel: str, buyer_ref: str | None) -> str |
     key = hashlib.blake2b(scope, digest_size=32).digest()
     digest = hashlib.blake2b(buyer_ref.strip().encode(), key=key, digest_size=12)
     return "b:" + digest.hexdigest()
+
+
+def month_of(moment: datetime) -> str:
+    """``YYYY-MM``: the calendar month of ``moment`` in UTC (a review written at 00:30 in
+    Paris on 1 January belongs to December), as ``created_month`` stores it."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: use a timezone-aware time")
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}"
+
+
+class utc_month(FunctionElement[str]):  # lower case, as SQLAlchemy names SQL functions
+    """:func:`month_of` in SQL: ``YYYY-MM``, the calendar month in UTC of a ``UTCDateTime``
+    column. Compiled for each database the store supports: SQLite keeps naive UTC text;
+    PostgreSQL keeps a TIMESTAMPTZ, read here in UTC whatever the session's time zone."""
+
+    type = String()
+    name = "utc_month"
+    inherit_cache = True
+
+
+@compiles(utc_month)
+def _utc_month_other(element: utc_month, compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(f"utc_month is written for SQLite and PostgreSQL, not {compiler.dialect}")
+
+
+@compiles(utc_month, "sqlite")
+def _utc_month_sqlite(element: utc_month, compiler: SQLCompiler, **kw: Any) -> str:
+    # UTCDateTime stores naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff': the month is its first
+    # seven characters, read without parsing the time.
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
+
+
+@compiles(utc_month, "postgresql")
+def _utc_month_postgresql(element: utc_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM')"
 
 
 @dataclass(slots=True)
@@ -134,6 +182,7 @@ def _row(
         "order_ref": _fits(r.order_ref, _MAX_ID),
         "buyer_ref": opaque_buyer(cooperative, channel, r.buyer_ref),
         "created_at": r.created_at,
+        "created_month": month_of(r.created_at),
         "updated_at": r.updated_at,
         "recorded_at": now,
     }
@@ -236,15 +285,30 @@ class ReviewFilter:
     channel: str | None = None
     source_kind: ReviewSource | None = None
 
-    def clauses(self) -> list[ColumnElement[bool]]:
+    def clauses(self, *, by_month: bool = False) -> list[ColumnElement[bool]]:
         """The filter as WHERE clauses on the ``reviews`` table, for a reader that builds
-        its own query (an aggregate in SQL)."""
+        its own query (an aggregate in SQL).
+
+        ``by_month``: the same reviews, with ``since`` and ``until`` said on
+        ``created_month`` first and on ``created_at`` only within their own month, for a
+        reader of an index that holds the month but not the time (the report's): the
+        database then reads the table only for the reviews of those boundary months."""
         c = reviews.c
         out: list[ColumnElement[bool]] = []
         if self.since is not None:
-            out.append(c.created_at >= self.since)
+            if by_month:
+                first = month_of(self.since)
+                out.append(c.created_month >= first)
+                out.append(or_(c.created_month > first, c.created_at >= self.since))
+            else:
+                out.append(c.created_at >= self.since)
         if self.until is not None:
-            out.append(c.created_at < self.until)
+            if by_month:
+                last = month_of(self.until)
+                out.append(c.created_month <= last)
+                out.append(or_(c.created_month < last, c.created_at < self.until))
+            else:
+                out.append(c.created_at < self.until)
         if self.cooperative is not None:
             out.append(c.cooperative == self.cooperative)
         if self.channel is not None:
