@@ -1,4 +1,4 @@
-"""Benchmark: one sync pass over a 100,000-SKU catalog, steady or with 100 changed SKUs.
+"""Benchmark: one sync pass over a 100,000-SKU catalog: steady, 100 changed or 100 sold SKUs.
 
 The goals (issue 5, "Performance"): a steady catalog of 100,000 SKUs with no change makes
 **zero write calls** in a pass; with **100 changed SKUs exactly those are sent**; the pass's
@@ -29,7 +29,8 @@ Steps, all from the repository root::
    (rugs without variants, without an ``etsy_price``, in stock, spread over the file), and
    nothing else. Those SKUs are the ones every channel must be sent.
 3. **The quiet store**: one steady pass on a copy of the prepared store leaves a quiet mark
-   on every channel (syndicator/quiet.py); that store is kept for the quiet runs.
+   on every channel (syndicator/quiet.py) and a basis (syndicator/basis.py); that store is
+   kept for the quiet, changed and sold runs.
 4. **Measure**, ``--runs`` times, each pass in a fresh process (``sync_worker.py``) and on a
    fresh copy of its starting store:
 
@@ -38,13 +39,16 @@ Steps, all from the repository root::
    - ``steady-quiet``: unchanged catalog, quiet store: the catalog is not read; must make no
      write call and find every channel quiet;
    - ``changed``: changed catalog, quiet store (where a daemon is when the file is edited):
-     every channel must be sent exactly the changed SKUs, each once.
+     every channel must be sent exactly the changed SKUs, each once;
+   - ``sold``: unchanged catalog, quiet store with one piece of each of the same SKUs sold
+     on Etsy (the ledger lines an orders pull writes): only sold SKUs may be sent.
 
    Medians and min-max of the pass's wall time (``sync_once`` alone), of the time inside the
    recorder and of the overhead (the difference); write calls; peak memory; the machine's
    load average (1 min) just before each pass, since the machine is shared.
 5. One more pass of each kind with a timer on each step (``phases``), and with ``--profile``
-   one of ``steady-first`` and ``changed`` under cProfile (``OUT/sync_profile_<kind>.txt``).
+   one of ``steady-first``, ``changed`` and ``sold`` under cProfile
+   (``OUT/sync_profile_<kind>.txt``).
 
 Results go to ``OUT/bench_sync.json`` and a table on stdout.
 """
@@ -56,6 +60,7 @@ import csv
 import json
 import pstats
 import shutil
+import sqlite3
 import statistics
 import sys
 import time
@@ -83,8 +88,8 @@ from bench_plan import (
 
 WORKER = Path(__file__).resolve().with_name("sync_worker.py")
 GOAL_OVERHEAD_SECONDS = 2.0
-KINDS = ("steady-first", "steady-quiet", "changed")
-CACHE_VERSION = 1  # bump when what the cache holds changes
+KINDS = ("steady-first", "steady-quiet", "changed", "sold")
+CACHE_VERSION = 5  # bump when what the cache holds changes (5: basis marks)
 
 
 # ------------------------------------------------------------------------------ the changed catalog
@@ -131,6 +136,20 @@ def write_changed_catalog(src: Path, dst: Path, n: int) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ the cache
+def record_sales(db: Path, skus: Sequence[str]) -> None:
+    """One sale of one piece of each SKU, on Etsy, in the store ``db``: the ledger lines an
+    orders pull at the start of the pass would write (stdlib sqlite3, as the store writes
+    them: times as naive UTC text)."""
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with sqlite3.connect(db) as conn:
+        conn.executemany(
+            "INSERT INTO stock_ledger (cooperative, sku, channel, order_id, line_id, kind, "
+            "quantity, delta, occurred_at, recorded_at) VALUES (?, ?, 'etsy', ?, '1', 'sale', "
+            "1, -1, ?, ?)",
+            [("bench-coop", sku, f"bench-{i}", now, now) for i, sku in enumerate(skus)],
+        )
+
+
 def _copy_store(src_dir: Path, src_name: str, dst_dir: Path) -> None:
     """The SQLite store ``src_dir/src_name`` (and its WAL, if any) as ``dst_dir/state.db``."""
     for suffix in ("", "-wal", "-shm"):
@@ -238,13 +257,16 @@ class Runs:
             "steady-first": cache / "catalog.csv",
             "steady-quiet": cache / "catalog.csv",
             "changed": changed_catalog,
+            "sold": cache / "catalog.csv",
         }
         # The changed pass starts where a daemon is when the file changes: quiet marks set.
         self.stores = {
             "steady-first": "state.db",
             "steady-quiet": "state-quiet.db",
             "changed": "state-quiet.db",
+            "sold": "state-quiet.db",  # with a sale of each of ``sold`` (record_sales)
         }
+        self.sold: list[str] = []
         self.load = float("nan")
 
     def folder(self, kind: str) -> Path:
@@ -253,6 +275,8 @@ class Runs:
         _link(self.cache / "config.yaml", run / "config.yaml")
         _link(self.catalogs[kind], run / "catalog.csv")
         _copy_store(self.cache, self.stores[kind], run)
+        if kind == "sold":
+            record_sales(run / "state.db", self.sold)
         return run
 
     def worker(self, mode: str, kind: str, *extra: str) -> tuple[float, dict[str, Any]]:
@@ -402,11 +426,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     changed_skus = write_changed_catalog(cache / "catalog.csv", changed_catalog, args.changed)
     print(f"changed the price of {len(changed_skus)} products: {changed_skus[:3]} ...")
     for kind in KINDS:
-        skus = changed_skus if kind == "changed" else []
+        skus = changed_skus if kind in ("changed", "sold") else []
         expect = {"channels": len(CHANNELS), "changed_skus": skus}
         (cache / f"expect-{kind}.json").write_text(json.dumps(expect), encoding="utf-8")
 
     runs = Runs(out, cache, changed_catalog, scratch)
+    runs.sold = changed_skus  # rugs in stock, spread over the file: sold once each
     print("one steady pass to leave the quiet marks (and check nothing is sent) ...", flush=True)
     _, first = runs.worker("pass", "steady-first")
     runs.keep_quiet_store()
@@ -425,8 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         codes.append(steps[kind]["code"])
     profiles = {}
     if args.profile:
-        print("profiling a steady-first and a changed pass ...", flush=True)
-        for kind in ("steady-first", "changed"):
+        print("profiling a steady-first, a changed and a sold pass ...", flush=True)
+        for kind in ("steady-first", "changed", "sold"):
             profiles[kind] = profile(runs, kind, out)
 
     summaries = {

@@ -17,7 +17,9 @@ marketplaces'. Each mode prints one JSON object on stdout::
 - ``steady-quiet``: the same after a pass that left quiet marks: no write call, every
   channel quiet (the catalog not read);
 - ``changed``: the SKUs listed under ``changed_skus`` in EXPECT.json changed: on every
-  channel, exactly those SKUs are pushed, each once.
+  channel, exactly those SKUs are pushed, each once;
+- ``sold``: the catalog unchanged, one piece of each of those SKUs sold since the quiet
+  pass (ledger lines in the store): no other SKU is pushed, none twice.
 
 ``seconds`` is the wall time of ``sync_once`` alone (``time.perf_counter`` around it; the
 interpreter's start-up, imports, ``load_config`` and opening the store are left out and
@@ -40,7 +42,7 @@ from typing import Any
 
 from plan_worker import _code_digest, _peak_rss_kib, _vmhwm_kib
 
-KINDS = ("steady-first", "steady-quiet", "changed")
+KINDS = ("steady-first", "steady-quiet", "changed", "sold")
 
 
 def recording_types() -> Mapping[str, Any]:
@@ -112,12 +114,19 @@ def _check(kind: str, expect: dict[str, Any], report: Any) -> dict[str, Any]:
                 )
             if run.quiet:
                 problems.append(f"{ch}: quiet, though its catalog changed")
+        elif kind == "sold":
+            sold = set(expect["changed_skus"])
+            if not set(skus) <= sold or len(skus) != len(set(skus)):
+                extra = sorted(set(skus) - sold)[:5]
+                problems.append(f"{ch}: pushed SKUs not sold, or twice: {extra}, {len(skus)}")
+            if run.quiet:
+                problems.append(f"{ch}: quiet, though SKUs were sold")
         elif kind == "steady-quiet" and not run.quiet:
             problems.append(f"{ch}: not quiet (the pass planned it)")
         elif kind == "steady-first" and run.quiet:
             problems.append(f"{ch}: quiet already (the store had a quiet mark)")
     writes = rec.CALLS.get("push", 0)
-    if kind != "changed" and writes:
+    if kind in ("steady-first", "steady-quiet") and writes:
         problems.append(f"{writes} write call(s) on a steady catalog: {pushed}")
     if len(channels) != int(expect["channels"]):
         problems.append(f"{len(channels)} channel(s) in the report, not {expect['channels']}")
@@ -217,8 +226,13 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
         (sync_module, "open_connector", "  pass: open_connector"),
         (sync_module, "record_orders", "  store: record_orders"),
         (sync_module, "make_plan", "pass: make_plan (all)"),
-        (plan_module, "_all_quiet", "  plan: quiet check (all)"),
-        (plan_module, "digest_of", "    plan: digest of the catalog file"),
+        (plan_module, "_quiet_or_basis", "  plan: quiet check, basis check (all)"),
+        (quiet_module, "digest_of", "    plan: digest of the catalog file"),
+        (quiet_module, "cooperative_part", "    store: quiet.cooperative_part"),
+        (quiet_module, "listing_part", "    store: quiet.listing_part"),
+        (plan_module, "load_basis", "    store: load_basis"),
+        (plan_module, "scan_catalog", "  plan: scan_catalog (against the basis)"),
+        (plan_module, "split_known", "  plan: split_known"),
         (plan_module, "read_catalog", "  plan: read_catalog"),
         (plan_module, "ledger_sums", "  plan: ledger_sums"),
         (plan_module, "confirmed_unit_keys", "  plan: confirmed_unit_keys"),
@@ -244,9 +258,9 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
         (sync_module, "reset_attempts", "    store: reset_attempts"),
         (sync_module, "write_journal", "    store: write_journal"),
         (sync_module, "resolve_alerts", "pass: resolve_alerts"),
-        (p, "mark_quiet", "pass: mark_quiet"),
+        (p, "mark", "pass: mark (quiet marks, basis, basis marks)"),
+        (sync_module, "save_basis", "  store: save_basis"),
         (p, "record", "pass: record (passes rows)"),
-        (quiet_module, "channel_mark", "store: quiet.channel_mark (quiet check, mark_quiet)"),
     ):
         timers.wrap(owner, attr, label)
 

@@ -16,13 +16,21 @@ validate`` always checks every row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from syndicator.catalog.build import Row
 from syndicator.projection import unit_key_of
 
-__all__ = ["Family", "families", "family_keys", "split_unchanged"]
+__all__ = [
+    "Family",
+    "families",
+    "families_of",
+    "family_keys",
+    "row_key",
+    "split_known",
+    "split_unchanged",
+]
 
 
 @dataclass(slots=True)
@@ -37,30 +45,37 @@ class Family:
         return [self.head, *(i for i, _ in self.variants)]
 
 
+def row_key(row: Row) -> tuple[str | None, object]:
+    """What grouping needs of a row: its SKU (None when the row cannot be grouped cheaply:
+    no digest, a reader problem, no SKU) and its parent SKU cell as written."""
+    sku = row.cell("sku")
+    sku = sku.strip() if type(sku) is str and not row.problems and row.digest else None
+    return (sku or None), row.cell("parent_sku")
+
+
 def families(rows: Sequence[Row]) -> tuple[list[Family], list[int]]:
     """The rows grouped by product from their SKU cells alone, and the rows that cannot be
     grouped that cheaply (no digest, a reader problem, no SKU, a SKU used twice, a variant
     whose product is not a row of the file): those always go through the full rules."""
-    skus: list[str | None] = []
+    return families_of([row_key(row) for row in rows])
+
+
+def families_of(keys: Sequence[tuple[str | None, object]]) -> tuple[list[Family], list[int]]:
+    """:func:`families` from each row's :func:`row_key`."""
     seen: set[str] = set()
     twice: set[str] = set()
-    for row in rows:
-        sku = row.cell("sku")
-        sku = sku.strip() if type(sku) is str and not row.problems and row.digest else None
+    for sku, _ in keys:
         if sku:
             if sku in seen:
                 twice.add(sku)
             seen.add(sku)
-        skus.append(sku or None)
     products: dict[str, Family] = {}
     variants: list[tuple[int, str, str]] = []
     loose: list[int] = []
-    for i, row in enumerate(rows):
-        sku = skus[i]
+    for i, (sku, parent) in enumerate(keys):
         if sku is None or sku in twice:
             loose.append(i)
             continue
-        parent = row.cell("parent_sku")
         if parent is None:
             products[sku] = Family(sku, i)
         elif type(parent) is str and (parent := parent.strip()):
@@ -106,14 +121,16 @@ def split_unchanged(
     counts: Mapping[str, int],
     after_count: Mapping[str, int],
     confirmed: Mapping[str, str],
-) -> tuple[list[Row], list[tuple[str, str | None]]]:
-    """The rows to build (in file order) and the units left as they are (SKU, parent).
+) -> tuple[list[Row], list[tuple[str, str | None]], list[tuple[str | None, object]], list[Family]]:
+    """The rows to build (in file order), the units left as they are (SKU, parent), every
+    row's :func:`row_key` and the families (for a basis, see :mod:`syndicator.basis`).
 
     ``counts``: the stored stock count of each SKU; ``confirmed``: SKU -> the unit
     key every channel being planned confirmed it with (see
     :func:`syndicator.store.repo.confirmed_unit_keys`).
     """
-    groups, build = families(rows)
+    keys = [row_key(row) for row in rows]
+    groups, build = families_of(keys)
     unchanged: list[tuple[str, str | None]] = []
     get, count_of, sold = confirmed.get, counts.get, after_count.get
     for family in groups:
@@ -132,10 +149,70 @@ def split_unchanged(
                     continue
             build.append(family.head)
             continue
-        keys = family_keys(family, rows, counts, after_count)
-        if keys is not None and all(get(sku) == key for sku, _, key in keys):
-            unchanged.extend((sku, parent) for sku, parent, _ in keys)
+        units = family_keys(family, rows, counts, after_count)
+        if units is not None and all(get(sku) == key for sku, _, key in units):
+            unchanged.extend((sku, parent) for sku, parent, _ in units)
         else:
             build.extend(family.indexes())
     build.sort()
-    return [rows[i] for i in build], unchanged
+    return [rows[i] for i in build], unchanged, keys, groups
+
+
+def split_known(
+    digests: Sequence[str],
+    hits: Sequence[tuple[str, str] | None],
+    parsed: Mapping[int, Row],
+    known: Mapping[str, tuple[str, str]],
+    parse: Callable[[int], Row | None],
+    sold: Collection[str] = (),
+) -> tuple[list[Row], list[tuple[str, str | None]], dict[str, tuple[str, str]], set[str]]:
+    """:func:`split_unchanged` against a basis (see :mod:`syndicator.basis`) instead of the
+    store. ``known``: the basis's rows (row digest -> SKU and parent SKU, "" for none);
+    ``digests`` the digest of every row of the file, ``hits`` what ``known`` says of each
+    (None: a new row), ``parsed`` the new rows by index, ``parse`` the row of any index,
+    ``sold`` the SKUs with ledger lines since the basis was kept.
+
+    A product is left out when all its rows are rows of the basis, no new, removed or
+    repeated row names its SKUs (as SKU or parent) and none of them was sold since: the
+    store is as it was when the basis was in step, so it still is. Built: every new row,
+    and every known row of a product so named (whole products, as
+    :meth:`CatalogRows.build` needs). Returns the rows to build, the units left as they
+    are, the known rows left out and the SKUs of removed rows (for the next basis).
+    """
+    named: set[str] = set(sold)  # SKUs sold, or a new, removed or repeated row names
+    for row in parsed.values():
+        for name in ("sku", "parent_sku"):
+            cell = row.cell(name)
+            if isinstance(cell, str) and cell.strip():
+                named.add(cell.strip())
+    present = set(digests)
+    gone: set[str] = set()
+    for digest in known.keys() - present:  # rows removed since
+        gone.update(known[digest])
+    named |= gone
+    if len(present) != len(digests):  # the very same row written twice
+        seen: set[str] = set()
+        for digest in digests:
+            if digest in seen and digest in known:
+                named.update(known[digest])
+            seen.add(digest)
+    named.discard("")
+    parent_of = {sku: parent for sku, parent in known.values() if parent}
+    dirty = named | {parent_of[sku] for sku in named if sku in parent_of}  # their products
+    with_variants = set(parent_of.values())
+    build: list[int] = []
+    unchanged: list[tuple[str, str | None]] = []
+    kept: dict[str, tuple[str, str]] = {}
+    for i, hit in enumerate(hits):
+        if hit is None or (hit[1] or hit[0]) in dirty:
+            build.append(i)
+            continue
+        kept[digests[i]] = hit
+        sku, parent = hit
+        if parent:
+            unchanged.append((sku, parent))
+        elif sku not in with_variants:
+            unchanged.append((sku, None))
+    rows = [r for i in build if (r := parsed[i] if i in parsed else parse(i)) is not None]
+    gone.discard("")
+    return rows, unchanged, kept, gone

@@ -7,16 +7,26 @@ show stays as it is until the file is fixed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Connection
 
+from syndicator import quiet as quiet_marks
+from syndicator.basis import Basis, BasisDraft, basis_head, load_basis
 from syndicator.bulk import paused_gc
-from syndicator.catalog import Catalog, CatalogLimits, CatalogRows, read_catalog
+from syndicator.catalog import (
+    Catalog,
+    CatalogLimits,
+    CatalogRows,
+    CatalogScan,
+    NotSimple,
+    read_catalog,
+    scan_catalog,
+)
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
-from syndicator.incremental import split_unchanged
+from syndicator.incremental import families_of, row_key, split_known, split_unchanged
 from syndicator.planner import Action, PlannedOp, plan_channel
 from syndicator.pricing import ExchangeRate
 from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
@@ -28,7 +38,6 @@ from syndicator.projection import (
     Unchanged,
     unit_key,
 )
-from syndicator.quiet import cooperative_part, digest_of, is_quiet
 from syndicator.stock import StockView, stock_views
 from syndicator.store import Store
 from syndicator.store.repo import (
@@ -45,6 +54,7 @@ __all__ = [
     "ChannelPlan",
     "CooperativePlan",
     "PlanReport",
+    "basis_to_keep",
     "current_projections",
     "make_plan",
 ]
@@ -80,6 +90,8 @@ class CooperativePlan:
     stock: dict[str, StockView] = field(default_factory=dict)  # of the units checked
     unchanged: int = 0  # units left out unchecked because nothing changed for them
     digest: str | None = None  # of the catalog file's bytes the plan worked from
+    draft: BasisDraft | None = None  # what the pass keeps as its basis, once it has sent
+    from_basis: bool = False  # only the rows new since the basis were read (basis.py)
 
 
 @dataclass(slots=True)
@@ -160,41 +172,102 @@ def make_plan(
         for coop, channels in _select(config, cooperative, channel):
             cplan = CooperativePlan(coop)
             report.cooperatives.append(cplan)
-            if quiet and _all_quiet(config, store, cplan, channels, today):
-                continue
+            basis: _FromBasis | None = None
+            if quiet:
+                basis = _quiet_or_basis(config, store, cplan, channels, today)
+                if cplan.channels:  # every channel quiet: nothing to plan
+                    continue
+            scan: CatalogScan | None = None
             try:
-                read = read_catalog(
-                    config.catalog_path(coop),
-                    channels=[c.id for c in coop.channels],
-                    display=config.catalog_display(coop),
-                    cooperative=coop.id,
-                    limits=limits,
-                )
+                if basis is not None and incremental:
+                    scan = _scan(config, coop, limits, basis.basis)
+                read = scan.read if scan else _read(config, coop, limits)
             except Unreadable as exc:
                 cplan.unreadable = exc.problem
                 continue
             cplan.digest = read.digest
             with store.read() as conn:
-                _plan_cooperative(config, conn, cplan, read, channels, today, report, incremental)
+                _plan_cooperative(
+                    config, conn, cplan, read, channels, today, report, incremental,
+                    known=(scan, basis) if scan and basis else None,
+                    draft=quiet,
+                )  # fmt: skip
     return report
 
 
-def _all_quiet(
+def basis_to_keep(cplan: CooperativePlan, unconfirmed: Collection[str] = ()) -> Basis | None:
+    """The basis to remember once the plan's changes were sent (see
+    :mod:`syndicator.basis`): the products none of whose SKUs the catalog or a channel
+    holds, or has a change not confirmed by its channel (``unconfirmed``: failed or not
+    sent). None when the plan leaves none (not a whole CSV file planned)."""
+    if cplan.draft is None:
+        return None
+    held = cplan.catalog.held.keys() if cplan.catalog else set()
+    left_out = set(held)
+    left_out.update(unconfirmed)
+    touched: set[str] = set()  # every SKU with an op: listed somewhere, maybe
+    for chplan in cplan.channels:
+        left_out.update(op.sku for op in chplan.ops if op.action is Action.HOLD)
+        touched.update(op.sku for op in chplan.ops)
+    return cplan.draft.basis(left_out, held | touched)
+
+
+def _read(config: Config, coop: CooperativeConfig, limits: CatalogLimits) -> CatalogRows:
+    return read_catalog(
+        config.catalog_path(coop),
+        channels=[c.id for c in coop.channels],
+        display=config.catalog_display(coop),
+        cooperative=coop.id,
+        limits=limits,
+    )
+
+
+def _scan(
+    config: Config, coop: CooperativeConfig, limits: CatalogLimits, basis: Basis
+) -> CatalogScan | None:
+    """The catalog read against ``basis`` (None: it must be read whole)."""
+    try:
+        return scan_catalog(
+            config.catalog_path(coop),
+            basis.records,
+            channels=[c.id for c in coop.channels],
+            display=config.catalog_display(coop),
+            cooperative=coop.id,
+            limits=limits,
+        )
+    except NotSimple:
+        return None
+
+
+@dataclass(slots=True)
+class _FromBasis:
+    """A basis the plan may start from, and the SKUs sold since it was kept."""
+
+    basis: Basis
+    sold: set[str]
+
+
+def _quiet_or_basis(
     config: Config,
     store: Store,
     cplan: CooperativePlan,
     channels: list[ChannelConfig],
     today: date,
-) -> bool:
-    """True, with ``cplan`` filled with empty quiet channel plans, when every selected
-    channel of the cooperative is quiet; False (``cplan`` untouched) otherwise."""
+) -> _FromBasis | None:
+    """Fill ``cplan`` with empty quiet channel plans when every selected channel of the
+    cooperative is quiet (see :mod:`syndicator.quiet`). Otherwise, ``cplan`` untouched, the
+    cooperative's basis when every selected channel was quiet with the basis's file and
+    nothing changed since but the file and orders (new ledger lines: their SKUs are planned
+    in full; see :mod:`syndicator.basis`), else None."""
     coop = cplan.cooperative
-    digest = digest_of(config.catalog_path(coop))
+    digest = quiet_marks.digest_of(config.catalog_path(coop))
     if digest is None:
-        return False
+        return None
     plans: list[ChannelPlan] = []
+    # Of each channel: its quiet mark, its basis mark, its key prefix, its listings' part.
+    marks: list[tuple[str | None, str | None, str, tuple[object, ...]]] = []
     with store.read() as conn:
-        shared = cooperative_part(conn, coop.id)
+        shared = quiet_marks.cooperative_part(conn, coop.id)
         for ch in channels:
             chplan = ChannelPlan(coop.id, ch)
             plans.append(chplan)
@@ -203,14 +276,38 @@ def _all_quiet(
             try:
                 chplan.rate = config.rates.rate(ch.currency, today)
             except LookupError:
-                return False
+                return None
+            stored = quiet_marks.stored_mark(conn, coop.id, ch.id)
+            kept = quiet_marks.stored_mark(conn, coop.id, ch.id, quiet_marks.BASIS_STREAM)
+            if stored is None and kept is None:
+                return None
             prefix = Projector(ch, config.channel_types[ch.type], chplan.rate).key_prefix
-            if not is_quiet(conn, coop.id, ch.id, prefix, digest, shared):
-                return False
-            chplan.quiet = True
-    cplan.channels = plans
-    cplan.digest = digest
-    return True
+            own = quiet_marks.listing_part(conn, coop.id, ch.id)
+            marks.append((stored, kept, prefix, own))
+        if not marks:
+            return None
+        if all(q == quiet_marks.mark_of(digest, p, shared, own) for q, _, p, own in marks):
+            for chplan in plans:
+                chplan.quiet = chplan.channel.enabled
+            cplan.channels = plans
+            cplan.digest = digest
+            return None
+        head = basis_head(conn, coop.id)
+        if head is None:
+            return None
+        earlier, ledger_id = head
+
+        def kept_with(shared: tuple[object, ...]) -> bool:
+            return all(b == quiet_marks.mark_of(earlier, p, shared, own) for _, b, p, own in marks)
+
+        if kept_with(shared):
+            sold: set[str] = set()
+        elif kept_with(quiet_marks.cooperative_part(conn, coop.id, ledger_id)):
+            sold = quiet_marks.sold_since(conn, coop.id, ledger_id)  # only orders came in
+        else:
+            return None
+        basis = load_basis(conn, coop.id)
+        return None if basis is None else _FromBasis(basis, sold)
 
 
 def _plan_cooperative(
@@ -222,7 +319,13 @@ def _plan_cooperative(
     today: date,
     report: PlanReport,
     incremental: bool,
+    *,
+    known: tuple[CatalogScan, _FromBasis] | None = None,
+    draft: bool = False,
 ) -> None:
+    """``known``: the file read against a basis (only its new rows parsed): the products
+    the basis shows in step are left out unchecked (see :mod:`syndicator.basis`).
+    ``draft``: leave in ``cplan.draft`` the basis to remember (CSV catalogs, incremental)."""
     coop = cplan.cooperative
     after_count, after_file = ledger_sums(conn, coop.id, read.modified_at)
 
@@ -248,13 +351,30 @@ def _plan_cooperative(
         ready.append((chplan, Projector(ch, config.channel_types[ch.type], rate)))
 
     unchanged: list[tuple[str, str | None]] = []
-    if incremental and ready:
+    if known is not None and ready:
+        scan, start = known
+        rows, unchanged, kept, gone_skus = split_known(
+            scan.digests, scan.known, scan.parsed, start.basis.records, scan.parse, start.sold
+        )
+        cplan.from_basis = True
+        if draft:
+            keys = [row_key(r) for r in rows]
+            groups, _ = families_of(keys)
+            skus = start.basis.skus - gone_skus
+            digests = [r.digest for r in rows]
+            cplan.draft = BasisDraft(read.digest, kept, skus, digests, keys, groups)
+        catalog = read.build(rows)
+        del rows
+    elif incremental and ready:
         confirmed = confirmed_unit_keys(
             conn, coop.id, [(chplan.channel.id, p.key_prefix) for chplan, p in ready]
         )
-        rows, unchanged = split_unchanged(
+        rows, unchanged, keys, groups = split_unchanged(
             read.rows, stock_count_values(conn, coop.id), after_count, confirmed
         )
+        if draft and read.format == "csv":
+            digests = [r.digest for r in read.rows]
+            cplan.draft = BasisDraft(read.digest, {}, frozenset(), digests, keys, groups)
         catalog = read.build(rows)
         del rows  # the rows checked are in the catalog now; keep no second copy
     else:
@@ -272,6 +392,12 @@ def _plan_cooperative(
     }
     held_available = _held_available(conn, coop.id, catalog, after_count, after_file)
     unchanged_skus = {sku for sku, _ in unchanged}
+    # With a basis, a SKU listed and gone from the file is one the basis's file had.
+    candidates: list[str] | None = None
+    if known is not None:
+        seen = unchanged_skus | unit_keys.keys() | catalog.held.keys()
+        seen.update(parent for _, parent in unchanged if parent)
+        candidates = [sku for sku in known[1].basis.skus if sku not in seen]
     for chplan, projector in ready:
         ch = chplan.channel
         if not unchanged_skus:
@@ -279,7 +405,9 @@ def _plan_cooperative(
         else:  # only what this plan looks at: built units, held SKUs, possible delists
             listings = load_listings(conn, coop.id, ch.id, set(unit_keys) | set(catalog.held))
             shown = len(unchanged_skus) + sum(1 for s in listings.values() if s.listed)
-            if listed_count(conn, coop.id, ch.id) > shown:  # SKUs gone from the catalog
+            if candidates is not None:
+                listings.update(load_listings(conn, coop.id, ch.id, candidates))
+            elif listed_count(conn, coop.id, ch.id) > shown:  # SKUs gone from the catalog
                 gone = [k for k in listed_skus(conn, coop.id, ch.id) if k not in unchanged_skus]
                 listings.update(load_listings(conn, coop.id, ch.id, gone))
         results: list[Projection | Held | Disabled | Unchanged] = []

@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 FINGERPRINT_VERSION = "v1"
-KEY_VERSION = "k2"  # in every input key: a change of what keys hold makes them all new
+KEY_VERSION = "k3"  # in every input key: a change of what keys hold makes them all new
 
 # The names of Projection.attributes, in the order they are given.
 ATTRIBUTE_KEYS = (

@@ -32,11 +32,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from syndicator import quiet
+from syndicator.basis import save_basis
+from syndicator.bulk import paused_gc
 from syndicator.channels import Capability
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.connect import open_connector
@@ -47,7 +49,7 @@ from syndicator.connector import (
     ListingChange,
     RemoteListing,
 )
-from syndicator.plan import ChannelPlan, CooperativePlan, make_plan
+from syndicator.plan import ChannelPlan, CooperativePlan, basis_to_keep, make_plan
 from syndicator.planner import REMOVED, Action, PlannedOp, confirmed_state
 from syndicator.projection import Projector
 from syndicator.stock import new_counts
@@ -74,6 +76,7 @@ from syndicator.store.repo import (
     listed_count,
     load_listings,
     load_stock_counts,
+    rekey_listings,
     save_listings,
     save_stock_counts,
 )
@@ -106,6 +109,7 @@ class ChannelRun:
     drift: int = 0
     stopped: str | None = None  # why nothing (more) was sent to this channel
     quiet: bool = False  # nothing changed since the last pass that had nothing to do
+    confirmed: set[str] = field(default_factory=set)  # SKUs whose change the channel confirmed
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -325,26 +329,51 @@ class _Pass:
             self.report.alerts.append(f"{cplan.cooperative.id}: {message}")
             log.error("oversell: %s", message)
 
-    def mark_quiet(
-        self, cplan: CooperativePlan, chplan: ChannelPlan, run: ChannelRun | None
-    ) -> None:
-        """Remember a channel that needed no change and where nothing failed, so that the
-        next pass skips it while nothing changes (syndicator/quiet.py); forget it else."""
-        if chplan.quiet or cplan.digest is None or chplan.rate is None:
-            return
-        coop, ch = cplan.cooperative, chplan.channel
-        calm = (
-            run is not None
-            and run.stopped is None
-            and not run.failed
-            and not any(op.action in WRITE_ACTIONS for op in chplan.ops)
-        )
-        with self.store.write() as conn:
-            if calm:
-                rule = Projector(ch, self.config.channel_types[ch.type], chplan.rate)
-                quiet.remember(conn, coop.id, ch.id, rule.key_prefix, cplan.digest, _now())
+    def mark(self, cplan: CooperativePlan, runs: Mapping[str, ChannelRun], whole: bool) -> None:
+        """What the next pass starts from, in one transaction once this one has sent all it
+        could: each channel in step with the catalog is marked quiet, so that the next pass
+        skips it while nothing changes (syndicator/quiet.py), the others are not. In step:
+        every change the plan asked for was confirmed by the channel (or none was needed),
+        nothing failed, nothing was left for later; the store then holds what a new plan
+        would find in step. ``whole`` (every channel of the cooperative planned): the basis
+        too (syndicator/basis.py), with each channel's basis mark."""
+        coop = cplan.cooperative
+        planned = [c for c in cplan.channels if not c.quiet]
+        if not planned:
+            return  # every channel quiet: their marks and the basis hold as they are
+        basis, unconfirmed = None, set[str]()
+        digest = cplan.digest
+        if whole and cplan.draft is not None and digest is not None:
+            for chplan in planned:
+                run = runs.get(chplan.channel.id)
+                if chplan.channel.enabled and (run is None or chplan.rate is None):
+                    break  # a channel not planned: no basis
+                if run is not None:
+                    sent = {op.sku for op in chplan.ops if op.action in WRITE_ACTIONS}
+                    unconfirmed |= sent - run.confirmed
             else:
-                quiet.forget(conn, coop.id, ch.id)
+                basis = basis_to_keep(cplan, unconfirmed)
+        now = _now()
+        with self.store.write() as conn:
+            if basis is not None:
+                save_basis(conn, coop.id, basis, now)
+            shared = quiet.cooperative_part(conn, coop.id)
+            for chplan in planned:
+                ch, run = chplan.channel, runs.get(chplan.channel.id)
+                if digest is None or chplan.rate is None or run is None:
+                    quiet.forget(conn, coop.id, ch.id)
+                    continue
+                prefix = Projector(ch, self.config.channel_types[ch.type], chplan.rate).key_prefix
+                mark = quiet.mark_of(
+                    digest, prefix, shared, quiet.listing_part(conn, coop.id, ch.id)
+                )
+                asked = sum(1 for op in chplan.ops if op.action in WRITE_ACTIONS)
+                if run.stopped is None and not run.failed and run.done.total() == asked:
+                    write_cursor(conn, coop.id, ch.id, quiet.STREAM, mark, now)
+                else:
+                    quiet.forget(conn, coop.id, ch.id)
+                if basis is not None:
+                    write_cursor(conn, coop.id, ch.id, quiet.BASIS_STREAM, mark, now)
 
     # ------------------------------------------------------------------ 4. execute
     def execute(self, coop: CooperativeConfig, chplan: ChannelPlan, run: ChannelRun) -> None:
@@ -463,6 +492,7 @@ class _Pass:
                     if state is not None:
                         confirmed.append(state)
                     run.done[str(op.action)] += 1
+                    run.confirmed.add(op.sku)
                     entries.append(
                         self.entry(run, op.sku, str(op.action), "ok", None, change.attempt, details)
                     )
@@ -544,17 +574,18 @@ class _Pass:
             if cplan.unreadable is not None:
                 self.report.unreadable.append(str(cplan.unreadable))
             else:
-                self.after_plan(cplan)
-                for chplan in cplan.channels:
-                    run = runs.get(chplan.channel.id)
-                    if run is not None:
-                        run.quiet = chplan.quiet
-                    if run is not None and run.stopped is None:
-                        self.execute(coop, chplan, run)
-                        if run.stopped is None and not run.failed:
-                            with self.store.write() as conn:
-                                resolve_alerts(conn, coop.id, "auth", run.channel, _now())
-                    self.mark_quiet(cplan, chplan, run)
+                with paused_gc():  # the plan of a large catalog is alive till the end
+                    self.after_plan(cplan)
+                    for chplan in cplan.channels:
+                        run = runs.get(chplan.channel.id)
+                        if run is not None:
+                            run.quiet = chplan.quiet
+                        if run is not None and run.stopped is None:
+                            self.execute(coop, chplan, run)
+                            if run.stopped is None and not run.failed:
+                                with self.store.write() as conn:
+                                    resolve_alerts(conn, coop.id, "auth", run.channel, _now())
+                    self.mark(cplan, runs, whole=channel is None)
             if self.reviews:
                 for ch in selected:
                     if runs[ch.id].stopped is None:
@@ -595,6 +626,8 @@ def record_plan(store: Store, cplan: CooperativePlan, now: datetime) -> list[str
     with store.write() as conn:
         stored = load_stock_counts(conn, coop.id, [u.sku for u in units])
         save_stock_counts(conn, coop.id, new_counts(units, stored, catalog.modified_at))
+        for chplan in cplan.channels:
+            rekey_listings(conn, coop.id, chplan.channel.id, _new_keys(chplan), now)
         for sku, view in cplan.stock.items():
             if view.count + view.changes >= 0:
                 continue
@@ -618,6 +651,16 @@ def record_plan(store: Store, cplan: CooperativePlan, now: datetime) -> list[str
             ):
                 raised.append(message)
     return raised
+
+
+def _new_keys(chplan: ChannelPlan) -> dict[str, tuple[str, str]]:
+    """SKU -> (input key, fingerprint) of each listing worked out anew that came out as the
+    channel shows it: the key it is confirmed with changes, nothing is sent."""
+    return {
+        op.sku: (p.input_key, p.fingerprint)
+        for op in chplan.ops
+        if op.action is Action.UNCHANGED and (p := op.projection) is not None and p.input_key
+    }
 
 
 def _drift(state: ListingState, shown: RemoteListing | None) -> str | None:

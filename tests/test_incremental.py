@@ -52,7 +52,7 @@ def test_only_products_every_channel_confirmed_are_left_out() -> None:
         "RUG-2": unit_key_of("d3", "", 2),  # but one sold since: 1 available now
         # RUG-3: not listed (or keys differ) on some channel
     }
-    build, unchanged = split_unchanged(
+    build, unchanged, _, _ = split_unchanged(
         rows, {"RUG-1": 1, "RUG-2": 2, "RUG-3": 1}, {"RUG-2": -1}, confirmed
     )
     assert unchanged == [("RUG-1", None)]

@@ -42,11 +42,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 
+from syndicator import quiet
+from syndicator.basis import save_basis
 from syndicator.channels import load_channel_types
 from syndicator.config import Config, load_config
 from syndicator.connector import Order, OrderLine, OrderStatus
-from syndicator.plan import CooperativePlan, PlanReport, make_plan
+from syndicator.plan import CooperativePlan, PlanReport, basis_to_keep, make_plan
 from syndicator.planner import Action, confirmed_state
+from syndicator.projection import Projector
 from syndicator.store import Store
 from syndicator.store.activity import open_alerts, record_orders
 from syndicator.store.repo import load_listings, save_listings
@@ -365,12 +368,33 @@ class LedgerMachine(RuleBasedStateMachine):
                 states = [confirmed_state(op, f"R-{chplan.channel.id}-{op.sku}") for op in ops]
                 save_listings(conn, COOP, chplan.channel.id, [s for s in states if s], self.clock)
 
+    def in_step(self, cplan: CooperativePlan) -> None:
+        """What a pass records once every channel confirmed everything: quiet marks and the
+        basis the next pass may plan from (syndicator/quiet.py, syndicator/basis.py)."""
+        assert cplan.digest is not None
+        with self.store.write() as conn:
+            for chplan in cplan.channels:
+                ch = chplan.channel
+                assert chplan.rate is not None
+                prefix = Projector(ch, self.config.channel_types[ch.type], chplan.rate).key_prefix
+                quiet.remember(conn, COOP, ch.id, prefix, cplan.digest, self.clock)
+                quiet.remember(
+                    conn, COOP, ch.id, prefix, cplan.digest, self.clock, quiet.BASIS_STREAM
+                )
+            basis = basis_to_keep(cplan)
+            if basis is not None:
+                save_basis(conn, COOP, basis, self.clock)
+
     @rule()
     def sync(self) -> None:
-        """A whole pass: plan, record the counts, send, record what each channel confirmed."""
-        (cplan,) = self.plan().cooperatives
-        self.record_counts(cplan)
-        self.record_listings(cplan)
+        """A whole pass, as sync_once makes it: plan (quietly: from the basis when it holds),
+        record the counts, send, record what each channel confirmed; all confirmed, mark the
+        channels quiet and keep the basis."""
+        (cplan,) = make_plan(self.config, self.store, today=TODAY, quiet=True).cooperatives
+        if not all(chplan.quiet for chplan in cplan.channels):
+            self.record_counts(cplan)
+            self.record_listings(cplan)
+            self.in_step(cplan)
         left = [op for op in self.plan().ops() if op.action in WRITE_ACTIONS]
         assert not left, f"the pass right after a whole pass still sends {left}"
         # The planner's own view of each SKU (every row checked) says which are oversold.
@@ -425,6 +449,16 @@ class LedgerMachine(RuleBasedStateMachine):
             return [op.to_json() for op in report.ops() if op.action is not Action.UNCHANGED]
 
         assert changes(fast) == changes(full), "the incremental plan differs from the full one"
+        (via,) = make_plan(self.config, self.store, today=TODAY, quiet=True).cooperatives
+        if all(chplan.quiet for chplan in via.channels):  # held rows keep theirs: no work
+            work = [o for o in changes(full) if o["action"] in set(map(str, WRITE_ACTIONS))]
+            assert not work, "quiet, though the full plan has changes to send"
+        else:
+            ops = [op.to_json() for ch in via.channels for op in ch.ops]
+            assert [o for o in ops if o["action"] != "unchanged"] == changes(full), (
+                f"the plan {'from the basis' if via.from_basis else 'of a sync pass'} differs "
+                "from the full one"
+            )
         (cplan,) = full.cooperatives
         (fplan,) = fast.cooperatives
         assert [c.counts() for c in fplan.channels] == [c.counts() for c in cplan.channels]

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 
+from syndicator.basis import load_basis
+from syndicator.catalog.loader import path_digest
 from syndicator.config import Config
+from syndicator.plan import make_plan
 from syndicator.store.activity import open_alerts, query_journal
 from syndicator.store.schema import stock_ledger
 from syndicator.sync import SyncReport, sync_once
@@ -273,19 +278,99 @@ def test_a_channel_that_moved_its_own_stock_is_set_right_in_the_next_pass(world:
 
 
 def test_a_quiet_shop_costs_no_planning_until_a_sale_or_an_edit(world: World) -> None:
-    """Once a pass found nothing to do, the next ones neither read the catalog nor plan
-    (syndicator/quiet.py); a sale and an edit each bring the planning back at once."""
-    sync(world)
-    assert not any(c.quiet for c in sync(world).channels)  # nothing to do: marked quiet
-    third = sync(world)
-    assert third.ok and all(c.quiet and not c.done for c in third.channels)
+    """Once a pass left every shop in step (every change confirmed), the next ones neither
+    read the catalog nor plan (syndicator/quiet.py); a sale and an edit each bring the
+    planning back at once."""
+    first = sync(world)
+    assert first.ok and all(c.done for c in first.channels)  # every listing created
+    second = sync(world)
+    assert second.ok and all(c.quiet and not c.done for c in second.channels)
     order(world, "etsy", "RUG-1")
     report = sync(world)
     assert not any(c.quiet for c in report.channels)
     assert quantities(world, "RUG-1") == dict.fromkeys(MARKETS, 0)
-    sync(world)
-    assert all(c.quiet for c in sync(world).channels)
+    assert all(c.quiet for c in sync(world).channels)  # the sale's restocks were confirmed
     write_catalog(world, CATALOG.replace("    stock: 3\n", "    stock: 5\n"))  # lanterns
     report = sync(world)
     assert not any(c.quiet for c in report.channels)
     assert quantities(world, "LAMP-1") == dict.fromkeys(MARKETS, 5)
+    assert all(c.quiet for c in sync(world).channels)
+
+
+CSV_CATALOG = (
+    "sku;parent_sku;title_ar;title_fr;title_en;description_en;category;materials;tags;price;"
+    "stock;images;who_made;when_made;option_size\r\n"
+    'RUG-1;;زربية بني ورين;Tapis Beni Ouarain;Beni Ourain rug;"Hand-knotted; undyed wool.";'
+    "rugs;wool;beni ourain | handmade;4500;1;images/rug.jpg | images/rug-detail.jpg;"
+    "collective;2020_2026;\r\n"
+    'CUSH-1;;;Coussin kilim;Kilim cushion;"A cover woven\r\non the loom.";cushions;'
+    "wool | cotton;;400;;images/cushion.jpg;collective;2020_2026;\r\n"
+    "CUSH-1-S;CUSH-1;;;;;;;;;4;;;;small\r\n"
+    "CUSH-1-L;CUSH-1;;;;;;;;550;2;;;;large\r\n"
+    "LAMP-1;;;Lanterne en laiton;Brass lantern;Chiselled by hand in Fes.;lanterns;brass;;900;"
+    "3;images/lamp.jpg;someone_else;2020_2026;\r\n"
+)
+
+
+def with_csv_catalog(world: World) -> Config:
+    """The world's config with its catalog as a CSV file (the same products)."""
+    (world.root / "catalogs" / "atlas-rugs.csv").write_text(CSV_CATALOG, encoding="utf-8-sig")
+    model = world.config.model
+    (coop,) = model.cooperatives
+    csv_coop = coop.model_copy(update={"catalog": Path("catalogs/atlas-rugs.csv")})
+    return Config(
+        world.config.path,
+        model.model_copy(update={"cooperatives": [csv_coop]}),
+        world.config.rates,
+        world.config.channel_types,
+    )
+
+
+def test_a_pass_leaves_a_basis_and_the_next_plans_only_what_is_new_or_refused(
+    world: World,
+) -> None:
+    """syndicator/basis.py through real passes: each pass keeps the file's rows; the next
+    one plans from them only new rows, sold SKUs and changes a shop refused; a truncated
+    save still asks for its delists."""
+    config = with_csv_catalog(world)
+    path = config.catalog_path(config.cooperatives[0])
+
+    def planned() -> list[str]:
+        (cplan,) = make_plan(config, world.store, today=date.today(), quiet=True).cooperatives
+        assert cplan.from_basis and cplan.catalog is not None
+        return [p.sku for p in cplan.catalog.products]
+
+    path.write_text(CSV_CATALOG.replace(";brass;", ";;"), encoding="utf-8-sig")
+    first = sync_once(config, world.store, timeout=5.0)  # Amazon refuses the lantern
+    assert {c.channel: dict(c.failed) for c in first.channels}["amazon"] == {"create": 1}
+    with world.store.read() as conn:
+        basis = load_basis(conn, "atlas-rugs")
+    assert basis is not None and basis.file_digest == path_digest(path)
+    assert {sku for sku, _ in basis.records.values()} == {"RUG-1", "CUSH-1", *SKUS} - {"LAMP-1"}
+    assert planned() == ["LAMP-1"]  # only what a shop refused is tried again
+
+    path.write_text(CSV_CATALOG, encoding="utf-8-sig")  # the material filled in
+    assert planned() == ["LAMP-1"]
+    fixed = sync_once(config, world.store, timeout=5.0)
+    assert fixed.ok and {c.channel: dict(c.done) for c in fixed.channels}["amazon"] == {"create": 1}
+    assert all(c.quiet for c in sync_once(config, world.store, timeout=5.0).channels)
+
+    path.write_text(CSV_CATALOG.replace(";900;", ";990;"), encoding="utf-8-sig")
+    order(world, "etsy", "CUSH-1-S")
+    assert planned() == ["LAMP-1"]  # the sale is not pulled yet
+    report = sync_once(config, world.store, timeout=5.0)
+    assert report.ok
+    # Each shop: the lantern repriced, the cushion's size sold restocked (Etsy updates the
+    # listing that holds both sizes).
+    assert all(c.done["reprice"] == 1 and c.done.total() == 2 for c in report.channels)
+    assert Decimal(str(shown(world, "anou")["LAMP-1"]["price"])) > Decimal("900")
+    assert quantities(world, "CUSH-1-S") == {"amazon": 3, "etsy": 3, "anou": 3}
+    assert all(c.quiet for c in sync_once(config, world.store, timeout=5.0).channels)
+
+    path.write_text(CSV_CATALOG.split("\r\n", 1)[0] + "\r\n", encoding="utf-8-sig")
+    stopped = sync_once(config, world.store, timeout=5.0)  # a truncated save
+    assert all(c.stopped for c in stopped.channels)  # mass delist refused
+    (cplan,) = make_plan(config, world.store, today=date.today(), quiet=True).cooperatives
+    assert cplan.from_basis
+    delists = {(op.channel, op.sku) for op in cplan.channels[0].ops if op.action == "delist"}
+    assert {sku for _, sku in delists} == set(SKUS)  # asked again, never forgotten

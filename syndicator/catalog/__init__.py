@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from syndicator.catalog.loader import CatalogLimits, CatalogRows, load_catalog, read_catalog
+from syndicator.catalog.loader import (
+    CatalogLimits,
+    CatalogRows,
+    CatalogScan,
+    NotSimple,
+    load_catalog,
+    read_catalog,
+    scan_catalog,
+)
 from syndicator.catalog.model import (
     Catalog,
     ChannelOverride,
@@ -16,11 +24,14 @@ __all__ = [
     "Catalog",
     "CatalogLimits",
     "CatalogRows",
+    "CatalogScan",
     "ChannelOverride",
     "Dimensions",
+    "NotSimple",
     "Product",
     "Unit",
     "Variant",
     "load_catalog",
     "read_catalog",
+    "scan_catalog",
 ]

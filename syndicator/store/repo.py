@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from syndicator.store.schema import listings, stock_counts, stock_ledger
@@ -23,6 +23,7 @@ __all__ = [
     "ledger_sums",
     "load_listings",
     "load_stock_counts",
+    "rekey_listings",
     "save_listings",
     "save_stock_counts",
     "upsert",
@@ -41,8 +42,8 @@ def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Ite
         raise NotImplementedError(f"upsert on {conn.dialect.name}")
     key_list = list(keys)
     stmt = insert(table)
-    update = {c: stmt.excluded[c] for c in rows[0] if c not in key_list}
-    conn.execute(stmt.on_conflict_do_update(index_elements=key_list, set_=update), rows)
+    changed = {c: stmt.excluded[c] for c in rows[0] if c not in key_list}
+    conn.execute(stmt.on_conflict_do_update(index_elements=key_list, set_=changed), rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,37 @@ def confirmed_unit_keys(
             query = query.join(t, t.c.sku == first.c.sku)
             conditions.append(func.substr(t.c.input_key, len(prefix) + 1) == unit)
     return {row[0]: row[1] for row in conn.execute(query.where(*conditions)).all()}
+
+
+def rekey_listings(
+    conn: Connection,
+    cooperative: str,
+    channel: str,
+    keys: Mapping[str, tuple[str, str]],
+    now: datetime,
+) -> int:
+    """Record new input keys for listings whose projection came out as they were confirmed
+    (``keys``: SKU -> (input key, fingerprint)): after a new version, a new rate or a sale
+    that leaves what the channel shows as it is, the next plan then skips them unchecked
+    instead of working them out again each time. Only a listing confirmed on the channel
+    with that very fingerprint is touched. Returns how many were."""
+    if not keys:
+        return 0
+    c = listings.c
+    query = (
+        update(listings)
+        .where(
+            c.cooperative == cooperative,
+            c.channel == channel,
+            c.sku == bindparam("b_sku"),
+            c.fingerprint == bindparam("b_fingerprint"),
+            # confirmed on the channel, nothing in flight (no IN: this runs as executemany)
+            or_(*(c.status == status for status in sorted(_LISTED))),
+        )
+        .values(input_key=bindparam("b_key"), updated_at=now)
+    )
+    rows = [{"b_sku": s, "b_key": k, "b_fingerprint": f} for s, (k, f) in keys.items()]
+    return int(conn.execute(query, rows).rowcount or 0)
 
 
 def listed_count(conn: Connection, cooperative: str, channel: str) -> int:

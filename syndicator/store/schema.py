@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -33,6 +34,7 @@ __all__ = [
     "metadata",
     "orders",
     "passes",
+    "plan_bases",
     "quota_buckets",
     "reviews",
     "stock_counts",
@@ -74,6 +76,8 @@ listings = Table(
     Column("confirmed_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("cooperative", "channel", "sku"),
+    # Covers a channel's quiet-mark aggregates (syndicator/quiet.py): no table scan.
+    Index(None, "cooperative", "channel", "updated_at", "attempts"),
 )
 
 # The last stock count read from the catalog for each SKU, and when it was counted.
@@ -84,6 +88,7 @@ stock_counts = Table(
     Column("sku", ID, primary_key=True),
     Column("count", Integer, nullable=False),
     Column("counted_at", UTCDateTime(), nullable=False),
+    Index(None, "cooperative", "counted_at", "count"),  # the quiet mark's aggregates
 )
 
 # Every change of stock after a count: sales (negative delta), cancellations (positive).
@@ -183,6 +188,20 @@ cursors = Table(
     Column("stream", String(32), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# The rows of the catalog file as a cooperative's last pass left its channels
+# (syndicator/basis.py): the next pass parses only the rows that are new.
+plan_bases = Table(
+    "plan_bases",
+    metadata,
+    Column("cooperative", ID, primary_key=True),
+    Column("file_digest", String(64), nullable=False),
+    Column("version", String(8), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("records", LargeBinary, nullable=False),
+    Column("ledger_id", Integer),  # the highest stock_ledger id the basis saw (None: none)
+    Column("saved_at", UTCDateTime(), nullable=False),
 )
 
 # Every operation tried on a channel, with its outcome in the channel's own words.
