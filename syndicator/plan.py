@@ -405,7 +405,7 @@ def _plan_cooperative(
         else:  # only what this plan looks at: built units, held SKUs, possible delists
             listings = load_listings(conn, coop.id, ch.id, set(unit_keys) | set(catalog.held))
             shown = len(unchanged_skus) + sum(1 for s in listings.values() if s.listed)
-            if candidates is not None:
+            if candidates is not None:  # from a basis: its SKUs may be gone, no others
                 listings.update(load_listings(conn, coop.id, ch.id, candidates))
             elif listed_count(conn, coop.id, ch.id) > shown:  # SKUs gone from the catalog
                 gone = [k for k in listed_skus(conn, coop.id, ch.id) if k not in unchanged_skus]

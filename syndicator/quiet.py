@@ -40,7 +40,6 @@ __all__ = [
     "cooperative_part",
     "digest_of",
     "forget",
-    "is_quiet",
     "ledger_end",
     "listing_part",
     "mark_of",
@@ -143,22 +142,6 @@ def stored_mark(
     """The channel's mark as its last quiet pass left it (None: not quiet); with
     ``stream=BASIS_STREAM``, as the last pass that kept a basis left it."""
     return read_cursor(conn, cooperative, channel, stream)
-
-
-def is_quiet(
-    conn: Connection,
-    cooperative: str,
-    channel: str,
-    key_prefix: str,
-    digest: str,
-    shared: tuple[object, ...] | None = None,
-) -> bool:
-    """True when nothing a plan of this channel depends on changed since its last quiet
-    pass."""
-    mark = stored_mark(conn, cooperative, channel)
-    if mark is None:
-        return False
-    return mark == channel_mark(conn, cooperative, channel, key_prefix, digest, shared)
 
 
 def remember(
