@@ -52,6 +52,7 @@ from syndicator.connector import (
 from syndicator.plan import ChannelPlan, CooperativePlan, basis_to_keep, make_plan
 from syndicator.planner import REMOVED, Action, PlannedOp, confirmed_state
 from syndicator.projection import Projector
+from syndicator.reviews.store import record_reviews
 from syndicator.stock import new_counts
 from syndicator.store import Store
 from syndicator.store.activity import (
@@ -63,7 +64,6 @@ from syndicator.store.activity import (
     read_cursor,
     record_failure,
     record_orders,
-    record_reviews,
     reset_attempts,
     resolve_alerts,
     sales_since,
@@ -531,7 +531,8 @@ class _Pass:
             for page in connector.pull_reviews(since):
                 now = _now()
                 with self.store.write() as conn:
-                    run.reviews += record_reviews(conn, coop.id, ch.id, page.reviews, sku_of, now)
+                    recorded = record_reviews(conn, coop.id, ch.id, page.reviews, sku_of, now)
+                    run.reviews += recorded.stored
                     if page.watermark is not None:
                         write_cursor(
                             conn, coop.id, ch.id, "reviews", page.watermark.isoformat(), now

@@ -35,7 +35,6 @@ from syndicator.reviews.store import (
     select_reviews,
 )
 from syndicator.store import Store
-from syndicator.store.activity import record_reviews as activity_record_reviews
 from syndicator.store.db import migrations_config
 from syndicator.store.schema import reviews
 from syndicator.sync import SyncReport, sync_once
@@ -87,7 +86,7 @@ def rows(store: Store) -> list[Any]:
 def test_a_re_pull_of_the_same_reviews_changes_nothing(store: Store) -> None:
     page = [review("R-1"), review("R-2", rating=4, text=ENGLISH)]
     with store.write() as conn:
-        assert activity_record_reviews(conn, "atlas-rugs", "etsy", page, {}, PASS1) == 2
+        assert record_reviews(conn, "atlas-rugs", "etsy", page, {}, PASS1).stored == 2
     again = record(store, page, PASS2)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
     stored = rows(store)

@@ -2,8 +2,7 @@
 read them back (the export and the satisfaction report both read through :func:`read_reviews`
 or :func:`select_reviews`).
 
-Writing (:func:`record_reviews`, called by each pass through
-``syndicator.store.activity.record_reviews``):
+Writing (:func:`record_reviews`, called by each pass, syndicator/sync.py):
 
 * a review is keyed by (cooperative, channel, the channel's review id): a re-pull updates the
   row when the channel changed it, and leaves it alone otherwise; it never adds a second one;

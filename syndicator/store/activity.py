@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from syndicator.connector import Order, OrderStatus, Review
-from syndicator.reviews.store import record_reviews as store_reviews
+from syndicator.connector import Order, OrderStatus
 from syndicator.store.repo import upsert
 from syndicator.store.schema import (
     alerts,
@@ -41,7 +40,6 @@ __all__ = [
     "read_cursor",
     "record_failure",
     "record_orders",
-    "record_reviews",
     "resolve_alerts",
     "sales_since",
     "write_cursor",
@@ -198,22 +196,6 @@ def sales_since(conn: Connection, cooperative: str, sku: str, since: datetime) -
         .order_by(sale.c.occurred_at)
     )
     return [Sale(*row) for row in conn.execute(query)]
-
-
-# --------------------------------------------------------------------------- reviews
-def record_reviews(
-    conn: Connection,
-    cooperative: str,
-    channel: str,
-    page: Sequence[Review],
-    sku_of: dict[str, str],
-    now: datetime,
-) -> int:
-    """Insert or update each review (by the channel's review id): a re-pull updates, never
-    duplicates. ``sku_of`` maps the channel's listing ids to SKUs for reviews without one.
-    The rules (ratings, language, the buyer's opaque id) are in :mod:`syndicator.reviews`.
-    Returns the reviews of the page now stored (invalid ones are skipped and logged)."""
-    return store_reviews(conn, cooperative, channel, page, sku_of, now).stored
 
 
 # --------------------------------------------------------------------------- journal
