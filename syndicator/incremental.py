@@ -24,7 +24,6 @@ from syndicator.projection import unit_key_of
 
 __all__ = [
     "Family",
-    "families",
     "families_of",
     "family_keys",
     "row_key",
@@ -53,15 +52,11 @@ def row_key(row: Row) -> tuple[str | None, object]:
     return (sku or None), row.cell("parent_sku")
 
 
-def families(rows: Sequence[Row]) -> tuple[list[Family], list[int]]:
-    """The rows grouped by product from their SKU cells alone, and the rows that cannot be
-    grouped that cheaply (no digest, a reader problem, no SKU, a SKU used twice, a variant
-    whose product is not a row of the file): those always go through the full rules."""
-    return families_of([row_key(row) for row in rows])
-
-
 def families_of(keys: Sequence[tuple[str | None, object]]) -> tuple[list[Family], list[int]]:
-    """:func:`families` from each row's :func:`row_key`."""
+    """The rows grouped by product from each row's :func:`row_key` alone, and the rows that
+    cannot be grouped that cheaply (no digest, a reader problem, no SKU, a SKU used twice, a
+    variant whose product is not a row of the file): those always go through the full
+    rules."""
     seen: set[str] = set()
     twice: set[str] = set()
     for sku, _ in keys:

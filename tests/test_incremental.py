@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from syndicator.catalog.build import Row
-from syndicator.incremental import families, family_keys, split_unchanged
+from syndicator.incremental import Family, families_of, family_keys, row_key, split_unchanged
 from syndicator.problems import Problem
 from syndicator.projection import unit_key_of
+
+
+def families(rows: list[Row]) -> tuple[list[Family], list[int]]:
+    return families_of([row_key(r) for r in rows])
 
 
 def row(line: int, sku: str, parent: str | None = None, stock: str = "1", **kw: str) -> Row:
