@@ -55,6 +55,12 @@ ConfigOption = Annotated[
         dir_okay=False,
     ),
 ]
+CooperativeOption = Annotated[str | None, typer.Option(help="Only this cooperative (id).")]
+ChannelOption = Annotated[str | None, typer.Option(help="Only this channel (id).")]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="Only reviews created on or after this date (YYYY-MM-DD, UTC)."),
+]
 
 
 def _out() -> Console:
@@ -373,8 +379,8 @@ def _explain(console: Console, report: PlanReport, sku: str) -> bool:
 @app.command()
 def plan(
     config: ConfigOption,
-    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel (id).")] = None,
+    cooperative: CooperativeOption = None,
+    channel: ChannelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     explain: Annotated[
         str | None,
@@ -472,7 +478,7 @@ def sync(
         bool,
         typer.Option("--once", help="Run one pass and exit (the daemon runs them on a schedule)."),
     ] = False,
-    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    cooperative: CooperativeOption = None,
     channel: Annotated[
         str | None, typer.Option(help="Only send to this channel (orders come from all).")
     ] = None,
@@ -564,8 +570,8 @@ def sync(
 @app.command()
 def journal(
     config: ConfigOption,
-    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative.")] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    cooperative: CooperativeOption = None,
+    channel: ChannelOption = None,
     sku: Annotated[str | None, typer.Option(help="Only this SKU.")] = None,
     outcome: Annotated[
         str | None, typer.Option(help="Only this outcome: ok, failed, drift, stopped, refused.")
@@ -632,7 +638,7 @@ def _ago(seconds: float) -> str:
 @app.command()
 def status(
     config: ConfigOption,
-    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    cooperative: CooperativeOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """What is in sync on each channel, what is not and why, in the channel's own words.
@@ -728,8 +734,8 @@ def status(
 @app.command()
 def check(
     config: ConfigOption,
-    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel (id).")] = None,
+    cooperative: CooperativeOption = None,
+    channel: ChannelOption = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 30.0,
 ) -> None:
     """Check the credentials and account of each channel against the marketplace.
@@ -903,12 +909,9 @@ def reviews_export(
         str, typer.Option("--format", "-f", help="csv, parquet or jsonl (docs/reviews.md).")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The file to write.", dir_okay=False)],
-    since: Annotated[
-        str | None,
-        typer.Option(help="Only reviews created on or after this date (YYYY-MM-DD, UTC)."),
-    ] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel (id).")] = None,
-    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    since: SinceOption = None,
+    channel: ChannelOption = None,
+    cooperative: CooperativeOption = None,
 ) -> None:
     """Write the stored reviews to a CSV (safe to open in a spreadsheet), Parquet or JSON
     Lines file, streamed in batches. No buyer data and no secret is ever exported."""
@@ -979,12 +982,9 @@ def reviews_report(
     by: Annotated[
         str, typer.Option(help="Group by channel, cooperative, sku, month or language.")
     ] = "channel",
-    since: Annotated[
-        str | None,
-        typer.Option(help="Only reviews created on or after this date (YYYY-MM-DD, UTC)."),
-    ] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel (id).")] = None,
-    cooperative: Annotated[str | None, typer.Option(help="Only this cooperative (id).")] = None,
+    since: SinceOption = None,
+    channel: ChannelOption = None,
+    cooperative: CooperativeOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON (one line).")
     ] = False,
