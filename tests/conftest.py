@@ -12,6 +12,7 @@ import pytest
 
 from connectors.sandbox import Sandbox
 from syndicator.channels import ChannelType, load_channel_types
+from syndicator.store import Store
 
 if TYPE_CHECKING:
     from tests.connectors.kit import World
@@ -26,6 +27,14 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32 + b"\xff\xd9"
 def channel_types() -> dict[str, ChannelType]:
     """The channel types installed through the entry point group (amazon, etsy, anou)."""
     return dict(load_channel_types())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty store, migrated to the newest schema."""
+    opened = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -16,11 +15,6 @@ from sqlalchemy import update
 from syndicator.store import Store
 from syndicator.store.leases import LeaseHeld, acquire, renew
 from syndicator.store.schema import leases
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'state.db'}")
 
 
 def take(store: Store, holder: str, now: datetime) -> None:

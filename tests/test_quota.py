@@ -29,11 +29,6 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'state.db'}")
-
-
 def quota(store: Store, clock: FakeClock, **kw: object) -> StoreQuota:
     rules = {
         "putListingsItem": [QuotaRule("putListingsItem", 5, 10)],

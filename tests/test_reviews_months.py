@@ -5,7 +5,6 @@ satisfaction report counts by, from indexes that spare it the table and the sort
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,6 @@ NOW = datetime(2026, 3, 5, 8, 0, tzinfo=UTC)
 PARIS = timezone(timedelta(hours=1))
 TOKYO = timezone(timedelta(hours=9))
 LAST_EVENING = datetime(2026, 1, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 February in Paris
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An empty store, migrated to the newest schema."""
-    s = Store(f"sqlite:///{tmp_path}/state.db")
-    yield s
-    s.close()
 
 
 def review(review_id: str, created_at: datetime, rating: int = 5, **kw: Any) -> Review:

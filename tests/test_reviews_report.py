@@ -9,7 +9,6 @@ import itertools
 import json
 import random
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -52,14 +51,6 @@ FEEDBACK = ReviewSource.SELLER_FEEDBACK
 
 
 # --------------------------------------------------------------------------- the world
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An empty store, migrated to the newest schema."""
-    s = Store(f"sqlite:///{tmp_path}/state.db")
-    yield s
-    s.close()
-
-
 def stars(*counts: int) -> list[int]:
     """``stars(1, 0, 1, 3, 5)``: one 1-star, one 3-star, three 4-star, five 5-star ratings."""
     return [rating for rating, n in enumerate(counts, start=1) for _ in range(n)]

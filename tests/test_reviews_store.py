@@ -5,7 +5,6 @@ detected, the buyer only an opaque id; and the same through real passes on the s
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,14 +49,6 @@ PASS2 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 ARABIC = "قطعة جميلة ومغلفة بعناية، شكراً للتعاونية!"
 FRENCH = "Très belle pièce, bien emballée. Merci à la coopérative !"
 ENGLISH = "Beautiful work, even nicer in person."
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An empty store, migrated to the newest schema."""
-    s = Store(f"sqlite:///{tmp_path}/state.db")
-    yield s
-    s.close()
 
 
 def review(review_id: str = "R-1", **kw: Any) -> Review:

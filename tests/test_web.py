@@ -11,7 +11,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -84,14 +83,6 @@ class Daemon:
 
     def health(self) -> HealthState:
         return self.state
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh SQLite store, migrated."""
-    opened = Store(f"sqlite:///{tmp_path / 'state.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
