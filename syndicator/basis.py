@@ -136,9 +136,12 @@ def basis_head(conn: Connection, cooperative: str) -> tuple[str, int] | None:
     return row.file_digest, int(row.ledger_id or 0)
 
 
-def load_basis(conn: Connection, cooperative: str) -> Basis | None:
-    """The cooperative's basis (None when there is none, or from another version)."""
-    head = basis_head(conn, cooperative)
+def load_basis(
+    conn: Connection, cooperative: str, head: tuple[str, int] | None = None
+) -> Basis | None:
+    """The cooperative's basis (None when there is none, or from another version).
+    ``head``: its :func:`basis_head`, when the caller read it already."""
+    head = head or basis_head(conn, cooperative)
     if head is None:
         return None
     c = plan_bases.c

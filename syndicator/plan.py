@@ -306,7 +306,7 @@ def _quiet_or_basis(
             sold = quiet_marks.sold_since(conn, coop.id, ledger_id)  # only orders came in
         else:
             return None
-        basis = load_basis(conn, coop.id)
+        basis = load_basis(conn, coop.id, head)
         return None if basis is None else _FromBasis(basis, sold)
 
 
