@@ -13,6 +13,7 @@ WORKDIR /app
 COPY pyproject.toml README.md LICENSE daemon.py ./
 COPY syndicator ./syndicator
 COPY connectors ./connectors
+COPY sandbox ./sandbox
 RUN pip install . \
     && useradd --create-home --uid 10001 syndicator \
     && mkdir -p /data \

@@ -278,9 +278,9 @@ def config_copy(
 def _point_at(folder: Path, data: dict[str, Any], base: str) -> None:
     """Every channel at the sandbox at ``base``, with its demo accounts (the demo config's
     sellers, shops and keys are the sandbox's own); credentials in files."""
-    from connectors.sandbox.amazon import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLERS
-    from connectors.sandbox.anou import DEMO_KEYS
-    from connectors.sandbox.etsy import DEMO_ACCOUNTS
+    from sandbox.amazon import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLERS
+    from sandbox.anou import DEMO_KEYS
+    from sandbox.etsy import DEMO_ACCOUNTS
 
     secrets = folder / "secrets"
     secrets.mkdir(exist_ok=True)
@@ -843,13 +843,13 @@ def threads_stage(config_path: Path, seconds: float, profile_to: Path | None) ->
     import cProfile
     import pstats
 
-    from syndicator import daemon as module
-    from syndicator.channels import load_channel_types
+    from syndicator.common.logs import configure_logging
     from syndicator.config import load_config
-    from syndicator.logs import configure_logging, secret_values
+    from syndicator.plugins import load_channel_types
+    from syndicator.service import daemon as module
 
     config = load_config(config_path, load_channel_types())
-    configure_logging(json=True, level="INFO", redact=secret_values(config))
+    configure_logging(json=True, level="INFO", redact=config.secret_values())
     recording = threading.Event()
     passes: list[dict[str, Any]] = []
     profiles: dict[str, cProfile.Profile] = {}

@@ -452,9 +452,9 @@ def _today() -> date:
 
 def _plan(config_path: Path) -> Any:
     """The plan of every channel now, in this process (setup and checks only)."""
-    from syndicator.channels import load_channel_types
     from syndicator.config import load_config
-    from syndicator.plan import make_plan
+    from syndicator.planning.plan import make_plan
+    from syndicator.plugins import load_channel_types
     from syndicator.store import Store
 
     config = load_config(config_path, load_channel_types())
@@ -482,16 +482,17 @@ def prepare_store(config_path: Path, skus: int, input_keys: bool = True) -> dict
     second plan has nothing to do. Returns the setup's timings and op counts.
 
     ``input_keys``: record each projection's input key, as a sync records a confirmed
-    listing (:func:`syndicator.planner.confirmed_state`), so that a plan can skip the units
-    whose inputs have not changed. Without them (a store written before input keys existed)
-    every unit is projected and compared again: the slow path.
+    listing (:func:`syndicator.planning.operations.confirmed_state`), so that a plan can skip
+    the units whose inputs have not changed. Without them (a store written before input keys
+    existed) every unit is projected and compared again: the slow path.
     """
-    from syndicator.channels import load_channel_types
     from syndicator.config import load_config
-    from syndicator.planner import Action
-    from syndicator.stock import new_counts
+    from syndicator.domain.listings import ListingState
+    from syndicator.planning.operations import Action
+    from syndicator.planning.stock import new_counts
+    from syndicator.plugins import load_channel_types
     from syndicator.store import Store
-    from syndicator.store.repo import ListingState, save_listings, save_stock_counts
+    from syndicator.store.repo import save_listings, save_stock_counts
 
     for suffix in ("", "-wal", "-shm"):
         (config_path.parent / f"state.db{suffix}").unlink(missing_ok=True)
@@ -557,7 +558,7 @@ def prepare_store(config_path: Path, skus: int, input_keys: bool = True) -> dict
 
 def check_change(config_path: Path, sku: str) -> dict[str, int]:
     """The plan after the price change: exactly one reprice per channel for ``sku``."""
-    from syndicator.planner import Action
+    from syndicator.planning.operations import Action
 
     report = _plan(config_path)
     changed = [op for op in report.ops() if op.action is not Action.UNCHANGED]

@@ -146,8 +146,8 @@ def fill_store(config_path: Path, count: int, seed: int) -> dict[str, Any]:
     then open it as the daemon would, which migrates it to the newest schema (timed)."""
     from alembic import command
 
-    from syndicator.channels import load_channel_types
     from syndicator.config import load_config
+    from syndicator.plugins import load_channel_types
     from syndicator.store import Store
     from syndicator.store.db import migrations_config
 
@@ -217,8 +217,8 @@ def measure_report(config_path: Path, by: str, expected: dict[str, Any]) -> dict
     checked against what was written."""
     from plan_worker import _code_digest, _peak_rss_kib, _vmhwm_kib
 
-    from syndicator.channels import load_channel_types
     from syndicator.config import load_config
+    from syndicator.plugins import load_channel_types
     from syndicator.reviews.report import GroupBy, satisfaction_report
     from syndicator.store import Store
 

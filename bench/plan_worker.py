@@ -83,10 +83,10 @@ def full(config_path: str, expected: int, stats_file: str | None = None) -> dict
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from syndicator.channels import load_channel_types
     from syndicator.config import load_config
-    from syndicator.plan import make_plan
-    from syndicator.planner import Action
+    from syndicator.planning.operations import Action
+    from syndicator.planning.plan import make_plan
+    from syndicator.plugins import load_channel_types
     from syndicator.store import Store
 
     def work() -> tuple[int, int]:
@@ -137,12 +137,12 @@ def phases(config_path: str, expected: int) -> dict[str, Any]:
     from pathlib import Path
 
     import syndicator.catalog.loader as loader_module
-    import syndicator.plan as plan_module
-    from syndicator.catalog.build import CatalogBuilder
-    from syndicator.channels import load_channel_types
+    import syndicator.planning.plan as plan_module
+    from syndicator.catalog.rules import CatalogBuilder
     from syndicator.config import load_config
-    from syndicator.planner import Action
-    from syndicator.projection import Projector
+    from syndicator.planning.operations import Action
+    from syndicator.planning.projection import Projector
+    from syndicator.plugins import load_channel_types
     from syndicator.store import Store
 
     seconds: dict[str, float] = {}

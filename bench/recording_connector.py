@@ -19,14 +19,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from syndicator.channels import Capability
-from syndicator.connector import (
-    Connector,
-    ItemOutcome,
-    ListingChange,
-    OrderPage,
-)
-from syndicator.store.quota import QuotaRule
+from syndicator.channels.interface import Connector, ItemOutcome, ListingChange, OrderPage
+from syndicator.domain.quotas import QuotaRule
+from syndicator.plugins import Capability
 
 __all__ = ["CALLS", "PUSHED", "SECONDS", "RecordingConnector", "reset"]
 

@@ -50,7 +50,7 @@ def recording_types() -> Mapping[str, Any]:
     settings model, credentials and rules kept, so the config is checked as usual)."""
     import recording_connector
 
-    from syndicator.channels import load_channel_types
+    from syndicator.plugins import load_channel_types
 
     return {
         name: replace(ctype, connector=recording_connector.TARGET)
@@ -149,7 +149,7 @@ def one_pass(
 
     import recording_connector as rec
 
-    from syndicator.sync import sync_once
+    from syndicator.sync.reconcile import sync_once
 
     expect = json.loads(Path(expect_path).read_text(encoding="utf-8"))
     config, store, setup = _open(config_path)
@@ -213,11 +213,11 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
 
     import recording_connector as rec
 
-    import syndicator.plan as plan_module
-    import syndicator.quiet as quiet_module
-    import syndicator.sync as sync_module
+    import syndicator.planning.plan as plan_module
+    import syndicator.planning.quiet as quiet_module
+    import syndicator.sync.reconcile as sync_module
     from syndicator.catalog.loader import CatalogRows
-    from syndicator.projection import Projector
+    from syndicator.planning.projection import Projector
 
     timers = _Timers()
     p = sync_module._Pass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from syndicator.store.quota import QuotaRule
+from syndicator.connector import QuotaRule
 
 __all__ = ["QUOTAS", "Quota", "quota_rules"]
 

@@ -1,9 +1,10 @@
 """The daemon config: cooperatives, their catalogs and channels, exchange rates, the store.
 
-Read from YAML with line numbers (see :mod:`syndicator.yamlsafe`) and validated with pydantic;
-every error is reported as ``FILE:LINE: key.path: what is wrong``. Credentials are never
-written in the config: only a reference to an environment variable or a secrets file, which
-is read when a connector needs it and kept as a :class:`~pydantic.SecretStr`.
+Read from YAML with line numbers (see :mod:`syndicator.common.yamlsafe`) and validated
+with pydantic; every error is reported as ``FILE:LINE: key.path: what is wrong``.
+Credentials are never written in the config: only a reference to an environment variable
+or a secrets file, which is read when a connector needs it and kept as a
+:class:`~pydantic.SecretStr`.
 See docs/config.md.
 """
 
@@ -16,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -28,17 +30,17 @@ from pydantic import (
 )
 from sqlalchemy.engine import make_url
 
-from syndicator.channels import ChannelType
-from syndicator.languages import is_language
-from syndicator.money import is_currency
-from syndicator.pricing import ExchangeRate, PriceRule, Rounding, RoundingError
-from syndicator.problems import Problem, Unreadable, did_you_mean, display_path
-from syndicator.yamlsafe import LDict, LList, line_of, load_yaml
+from syndicator.common.problems import Problem, did_you_mean, display_path
+from syndicator.common.yamlsafe import LDict, LList, line_of, load_yaml
+from syndicator.domain.languages import is_language
+from syndicator.domain.money import is_currency
+from syndicator.domain.pricing import ExchangeRate, PriceRule, Rounding
+from syndicator.errors import ConfigError, InvalidValue, Unreadable
+from syndicator.plugins import ChannelType
 
 __all__ = [
     "ChannelConfig",
     "Config",
-    "ConfigError",
     "CooperativeConfig",
     "RateTable",
     "SecretRef",
@@ -49,14 +51,6 @@ _ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
 _DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DATABASE_URL_ENV = "SYNDICATOR_DATABASE_URL"
-
-
-class ConfigError(Exception):
-    """The config has problems; each one names file, line and key."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 def _unique_ids(ids: list[str], message: str) -> None:
@@ -179,7 +173,7 @@ class ChannelConfig(_Model):
     def _rounding_fits(self) -> ChannelConfig:
         try:
             Rounding.parse(self.pricing.rounding, self.currency)
-        except RoundingError as exc:
+        except InvalidValue as exc:
             raise ValueError(f"pricing.rounding: {exc}") from None
         return self
 
@@ -315,7 +309,7 @@ class SandboxConfig(_Model):
     quota_factor: float = Field(default=50.0, gt=0, le=10000)
     buyers: BuyersConfig = BuyersConfig()
     # The module that starts it (a plugin, like the channel types' connectors).
-    starter: str = "connectors.sandbox.demo:start"
+    starter: str = "sandbox.demo:start"
 
 
 class _ConfigModel(_Model):
@@ -401,6 +395,27 @@ class Config:
         }
         return copy
 
+    def secret_values(self) -> list[str]:
+        """Every secret the config refers to, for the log's redactor: each channel's
+        credentials (env variables and files), the in-process sandbox's credential values,
+        the alerts webhook URL (and its token-bearing parts). A reference that cannot be
+        read is skipped without a word: whatever went wrong, its message might hold the
+        value. (The tokens channels rotated are in the store:
+        :func:`syndicator.store.tokens.stored_secrets`.)"""
+        found: list[str] = []
+        for coop in self.cooperatives:
+            for ch in coop.channels:
+                for ref in ch.credentials.values():
+                    found.extend(_read_quietly(ref, self.base))
+        for values in self.credential_values.values():
+            found.extend(secret.get_secret_value() for secret in values.values())
+        webhook = self.daemon.alerts.webhook
+        if webhook is not None:
+            for url in _read_quietly(webhook, self.base):
+                found += [url, *_url_secrets(url)]
+        unique = dict.fromkeys(v.strip() for v in found if v and v.strip())
+        return list(unique)
+
     @property
     def cooperatives(self) -> list[CooperativeConfig]:
         return self.model.cooperatives
@@ -444,6 +459,28 @@ class Config:
             if not db.is_absolute():
                 url = url.set(database=str(self.base / db))
         return url.render_as_string(hide_password=False)
+
+
+def _read_quietly(ref: SecretRef, base: Path) -> list[str]:
+    """The value of ``ref``, or nothing when it cannot be read (never the reason: a
+    message could quote the value)."""
+    try:
+        return [ref.resolve(base).get_secret_value()]
+    except Exception:
+        return []
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The parts of a URL that carry a token: the password, a long path and query."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    out = [parts.password] if parts.password else []
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(tail) >= 16:
+        out.append(tail)
+    return out
 
 
 def _where(data: Any, loc: tuple[str | int, ...]) -> tuple[int | None, str]:

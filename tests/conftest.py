@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from connectors.sandbox import Sandbox
-from syndicator.channels import ChannelType, load_channel_types
+from sandbox import Sandbox
+from syndicator.plugins import ChannelType, load_channel_types
 from syndicator.store import Store
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ SANDBOX_QUOTA_FACTOR = 50.0  # the sandbox's quotas at start, as the kit's chann
 
 @pytest.fixture(scope="module")
 def sandbox_server() -> Iterator[Sandbox]:
-    """Amazon, Etsy and the ANOU-style marketplace (connectors/sandbox) on one loopback
+    """Amazon, Etsy and the ANOU-style marketplace (sandbox) on one loopback
     port, started once for a test module; each test's ``world`` empties them again."""
     with Sandbox(quota_factor=SANDBOX_QUOTA_FACTOR) as running:
         yield running

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.channels import ChannelType
-from syndicator.config import ConfigError, SecretRef, load_config
-from syndicator.problems import Unreadable
+from syndicator.config import SecretRef, load_config
+from syndicator.errors import ConfigError, Unreadable
+from syndicator.plugins import ChannelType
 from tests.conftest import REPO
 
 MINIMAL = """

@@ -13,8 +13,7 @@ from typing import Literal
 
 from pydantic import Field, HttpUrl, field_validator
 
-from connectors.base import Capability, ChannelType, Settings
-from syndicator.projection import ATTRIBUTE_KEYS
+from syndicator.connector import ATTRIBUTE_KEYS, Capability, ChannelType, Settings
 
 __all__ = ["ATTRIBUTE_SOURCES", "CHANNEL_TYPE", "DEFAULT_ATTRIBUTES", "AmazonSettings"]
 

@@ -58,12 +58,12 @@ from connectors.amazon.records import (
     outcome_from,
     remote_from,
 )
-from connectors.calls import Caller
-from connectors.http import error_for_status
 from connectors.limits import quota_rules
-from syndicator.channels import Capability
 from syndicator.connector import (
+    Action,
     AuthError,
+    Caller,
+    Capability,
     ChannelError,
     Connector,
     ConnectorContext,
@@ -71,14 +71,14 @@ from syndicator.connector import (
     ItemRejected,
     ListingChange,
     OrderPage,
+    QuotaRule,
     RemoteListing,
     ReviewPage,
     SetupError,
     Throttled,
     Transient,
+    error_for_status,
 )
-from syndicator.planner import Action
-from syndicator.store.quota import QuotaRule
 
 __all__ = ["AmazonConnector"]
 

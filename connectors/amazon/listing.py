@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.amazon import AmazonSettings
-from syndicator.projection import Projection
+from syndicator.connector import Projection
 
 __all__ = [
     "MARKETPLACES",

@@ -18,9 +18,7 @@ from typing import Any
 import httpx
 from sp_api.auth import AccessTokenClient, AccessTokenResponse
 
-from connectors.calls import Caller
-from connectors.http import error_for_status
-from syndicator.connector import AuthError, SetupError, Transient
+from syndicator.connector import AuthError, Caller, SetupError, Transient, error_for_status
 
 __all__ = ["LWA_URL", "LwaTokens", "auth_class"]
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from syndicator.connector import (
     ItemOutcome,
+    Money,
     Order,
     OrderLine,
     OrderStatus,
@@ -25,7 +26,6 @@ from syndicator.connector import (
     Review,
     ReviewSource,
 )
-from syndicator.money import Money
 
 __all__ = [
     "ORDER_STATUSES",

@@ -9,7 +9,7 @@ product database shape. See docs/anou.md.
 from __future__ import annotations
 
 from connectors.anou.settings import AnouSettings
-from connectors.base import Capability, ChannelType
+from syndicator.connector import Capability, ChannelType
 
 __all__ = ["CHANNEL_TYPE", "AnouSettings"]
 

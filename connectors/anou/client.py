@@ -1,5 +1,5 @@
 """Raw calls to an ANOU-style API: httpx with a timeout, the key in its header, every call
-through the :class:`~connectors.calls.Caller` (quota, classification, bounded retries).
+through the :class:`~syndicator.channels.calls.Caller` (quota, classification, bounded retries).
 
 What a failure becomes (the runner acts on the class, see :mod:`syndicator.connector`):
 
@@ -23,10 +23,16 @@ from urllib.parse import quote
 import httpx
 
 from connectors.anou.mapping import FieldMap, get_path
-from connectors.calls import Caller, RetryPolicy
-from connectors.http import error_for_status
-from syndicator import __version__
-from syndicator.connector import ChannelError, Quota, SetupError, Transient
+from syndicator.connector import (
+    Caller,
+    ChannelError,
+    Quota,
+    RetryPolicy,
+    SetupError,
+    Transient,
+    __version__,
+    error_for_status,
+)
 
 __all__ = ["AnouClient", "classify"]
 

@@ -46,6 +46,7 @@ from connectors.anou.mapping import (
 from connectors.anou.settings import AnouSettings
 from connectors.limits import quota_rules
 from syndicator.connector import (
+    Action,
     AuthError,
     ChannelError,
     Connector,
@@ -55,14 +56,13 @@ from syndicator.connector import (
     ListingChange,
     Order,
     OrderPage,
+    Projection,
+    QuotaRule,
     RemoteListing,
     ReviewPage,
     SetupError,
     Transient,
 )
-from syndicator.planner import Action
-from syndicator.projection import Projection
-from syndicator.store.quota import QuotaRule
 
 __all__ = ["AnouConnector"]
 

@@ -39,8 +39,7 @@ from starlette.routing import Route
 
 from connectors.anou.mapping import amount_text
 from connectors.anou.serve import serve
-from syndicator.money import Money
-from syndicator.projection import Projection
+from syndicator.connector import Money, Projection
 
 __all__ = [
     "IMAGE_SUFFIXES",

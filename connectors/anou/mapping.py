@@ -15,15 +15,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from syndicator.connector import (
+    CURRENCY_EXPONENTS,
+    Money,
     Order,
     OrderLine,
     OrderStatus,
+    Projection,
     RemoteListing,
     Review,
     ReviewSource,
+    minor_unit,
 )
-from syndicator.money import CURRENCY_EXPONENTS, Money, minor_unit
-from syndicator.projection import Projection
 
 __all__ = [
     "FieldMap",

@@ -26,9 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from connectors.base import Settings
-from syndicator.connector import OrderStatus
-from syndicator.problems import did_you_mean
+from syndicator.connector import OrderStatus, Settings, did_you_mean
 
 __all__ = [
     "ERROR_FIELDS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, HttpUrl
 
-from connectors.base import Capability, ChannelType, Settings
+from syndicator.connector import Capability, ChannelType, Settings
 
 __all__ = ["CHANNEL_TYPE", "EtsySettings"]
 

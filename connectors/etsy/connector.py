@@ -67,14 +67,14 @@ from etsy_python.v3.resources import (
     ShopResource,
 )
 
-from connectors.calls import Caller
 from connectors.etsy import CHANNEL_TYPE, EtsySettings
 from connectors.etsy.inventory import Inventory, Want, editable, merge, money, same_products
 from connectors.etsy.session import EtsySession
-from connectors.http import error_for_status
 from connectors.limits import quota_rules
 from syndicator.connector import (
+    Action,
     AuthError,
+    Caller,
     ChannelError,
     Connector,
     ConnectorContext,
@@ -85,6 +85,7 @@ from syndicator.connector import (
     OrderLine,
     OrderPage,
     OrderStatus,
+    Projection,
     RemoteListing,
     Review,
     ReviewPage,
@@ -93,12 +94,11 @@ from syndicator.connector import (
     Throttled,
     TokenStore,
     Transient,
+    error_for_status,
 )
-from syndicator.planner import Action
-from syndicator.projection import Projection
 
 if TYPE_CHECKING:
-    from syndicator.store.quota import QuotaRule
+    from syndicator.connector import QuotaRule
 
 __all__ = ["EtsyConnector"]
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from syndicator.connector import ItemRejected
-from syndicator.money import Money, is_currency, minor_unit
+from syndicator.connector import ItemRejected, Money, is_currency, minor_unit
 
 __all__ = [
     "CUSTOM_PROPERTIES",

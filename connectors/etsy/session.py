@@ -4,7 +4,8 @@
   encoder refuses for :class:`~decimal.Decimal` (and a float would put binary rounding
   between the catalog and Etsy): this session writes JSON itself, a Decimal as the number
   it is (``538.99``), never through a float.
-- **A timeout on every call** (etsy-python sets none): :class:`connectors.http.TimeoutAdapter`.
+- **A timeout on every call** (etsy-python sets none):
+  :class:`syndicator.channels.http.TimeoutAdapter`.
 - **The headers of the last answer**: etsy-python's ``RequestException`` keeps the status and
   Etsy's rate-limit counters but drops ``Retry-After``; the connector reads it here.
 """
@@ -19,7 +20,7 @@ from typing import Any
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from connectors.http import DEFAULT_TIMEOUT, with_timeout
+from syndicator.connector import DEFAULT_TIMEOUT, with_timeout
 
 __all__ = ["EtsySession", "dumps"]
 

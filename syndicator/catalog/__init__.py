@@ -11,14 +11,7 @@ from syndicator.catalog.loader import (
     read_catalog,
     scan_catalog,
 )
-from syndicator.catalog.model import (
-    Catalog,
-    ChannelOverride,
-    Dimensions,
-    Product,
-    Unit,
-    Variant,
-)
+from syndicator.catalog.model import Catalog, ChannelOverride, Dimensions, Product, Unit, Variant
 
 __all__ = [
     "Catalog",

@@ -17,9 +17,10 @@ import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from syndicator.catalog.build import BASE_FIELDS, OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
-from syndicator.languages import is_language
-from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
+from syndicator.catalog.rules import BASE_FIELDS, OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
+from syndicator.common.problems import Problem, Severity, did_you_mean
+from syndicator.domain.languages import is_language
+from syndicator.errors import Unreadable
 
 __all__ = [
     "CsvHeader",
@@ -299,7 +300,7 @@ def read_csv_rows(
 
 # ---------------------------------------------------------------------- without parsing
 #
-# A plan that knows the rows of an earlier version of the file (see syndicator/basis.py)
+# A plan that knows the rows of an earlier version of the file (see syndicator/planning/basis.py)
 # needs only the rows that are new. scan_records cuts the file's bytes into records by
 # counting quotes, which is what the csv module does for every file a spreadsheet writes;
 # each record that is parsed after all (a new one) must then read as exactly one row in

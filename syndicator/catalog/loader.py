@@ -3,7 +3,7 @@
 Before any parsing: the file must exist, be under the size limit, look like text (no NUL
 bytes; a workbook, PDF or photo is named as such) and be UTF-8 (with or without BOM) or
 UTF-16 with a BOM (Excel's "Unicode text"). Anything else raises
-:class:`~syndicator.problems.Unreadable` with a message saying what to do.
+:class:`~syndicator.common.problems.Unreadable` with a message saying what to do.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicator.bulk import paused_gc
-from syndicator.catalog.build import CatalogBuilder, Row
 from syndicator.catalog.csv_reader import (
     CsvHeader,
     NotSimple,
@@ -29,9 +27,12 @@ from syndicator.catalog.csv_reader import (
     scan_records,
 )
 from syndicator.catalog.model import Catalog
+from syndicator.catalog.rules import CatalogBuilder, Row
 from syndicator.catalog.yaml_reader import read_yaml_rows
-from syndicator.problems import Problem, Unreadable, sort_problems
-from syndicator.yamlsafe import YamlLimits
+from syndicator.common.bulk import paused_gc
+from syndicator.common.problems import Problem, sort_problems
+from syndicator.common.yamlsafe import YamlLimits
+from syndicator.errors import Unreadable
 
 __all__ = [
     "DEFAULT_CHANNELS",
@@ -232,13 +233,13 @@ def read_catalog(
     limits: CatalogLimits = CatalogLimits(),
 ) -> CatalogRows:
     """Open and read a catalog into rows (see :func:`load_catalog`); raises
-    :class:`~syndicator.problems.Unreadable` when the file cannot be used at all."""
+    :class:`~syndicator.common.problems.Unreadable` when the file cannot be used at all."""
     file = display or str(path)
     stat, suffix, data = _open(path, file, limits)
     channel_ids = tuple(channels)
     if suffix in _CSV_SUFFIXES:
         # Cut by quotes and each row parsed alone: twice as fast as the csv module's reader
-        # over the whole text, with the very same rows (tests/test_basis.py); files it does
+        # over the whole text, with the very same rows (tests/planning/test_basis.py); files it does
         # not cut the same way are read below.
         try:
             with paused_gc():
@@ -324,7 +325,7 @@ def scan_catalog(
 
     Raises :class:`NotSimple` when the file must be read whole (not CSV, not UTF-8, cells
     that only a full read cuts the same way, ...): :func:`read_catalog` then reads it, and
-    says what is wrong if anything is. :class:`~syndicator.problems.Unreadable` as
+    says what is wrong if anything is. :class:`~syndicator.common.problems.Unreadable` as
     :func:`read_catalog`.
     """
     file = display or str(path)

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from syndicator.problems import Problem
+from syndicator.common.problems import Problem
 
 __all__ = [
     "Catalog",

@@ -1,7 +1,7 @@
 """Catalog rows from a YAML file.
 
 The YAML shape (``products:`` with nested ``title:``, ``variants:``, ``channels:`` ...) is
-flattened into the same :class:`~syndicator.catalog.build.Row` objects the CSV reader makes,
+flattened into the same :class:`~syndicator.catalog.rules.Row` objects the CSV reader makes,
 so that one set of rules serves both formats. Unknown keys are reported with a "did you
 mean", duplicate keys are errors, and every value keeps its line.
 """
@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from syndicator.catalog.build import OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
-from syndicator.languages import is_language
-from syndicator.problems import Problem, Severity, Unreadable, did_you_mean
-from syndicator.yamlsafe import LDict, LList, YamlLimits, load_yaml
+from syndicator.catalog.rules import OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
+from syndicator.common.problems import Problem, Severity, did_you_mean
+from syndicator.common.yamlsafe import LDict, LList, YamlLimits, load_yaml
+from syndicator.domain.languages import is_language
+from syndicator.errors import Unreadable
 
 __all__ = ["read_yaml_rows"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from syndicator.languages import is_language
+from syndicator.domain.languages import is_language
 
 __all__ = [
     "AGREED_CONFIDENCE",

@@ -51,7 +51,7 @@ from rich.text import Text
 from sqlalchemy import Connection, and_, func, not_, select
 from sqlalchemy.sql import ColumnElement
 
-from syndicator.connector import ReviewSource
+from syndicator.domain.reviews import ReviewSource
 from syndicator.reviews.store import ReviewFilter, utc_month
 from syndicator.store.schema import reviews
 

@@ -2,7 +2,7 @@
 read them back (the export and the satisfaction report both read through :func:`read_reviews`
 or :func:`select_reviews`).
 
-Writing (:func:`record_reviews`, called by each pass, syndicator/sync.py):
+Writing (:func:`record_reviews`, called by each pass, syndicator/sync/reconcile.py):
 
 * a review is keyed by (cooperative, channel, the channel's review id): a re-pull updates the
   row when the channel changed it, and leaves it alone otherwise; it never adds a second one;
@@ -37,8 +37,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from syndicator.connector import Review, ReviewSource
-from syndicator.logs import get_logger
+from syndicator.common.logs import get_logger
+from syndicator.domain.reviews import Review, ReviewSource
 from syndicator.reviews.language import review_language
 from syndicator.store.repo import upsert
 from syndicator.store.schema import reviews

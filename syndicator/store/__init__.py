@@ -3,7 +3,8 @@ cursors and the journal. SQLite by default, any SQLAlchemy URL (PostgreSQL) late
 
 from __future__ import annotations
 
+from syndicator.domain.listings import ListingState
+from syndicator.domain.stock import StockCount
 from syndicator.store.db import Store
-from syndicator.store.repo import ListingState, StockCount
 
 __all__ = ["ListingState", "StockCount", "Store"]

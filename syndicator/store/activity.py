@@ -17,16 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from syndicator.connector import Order, OrderStatus
+from syndicator.domain.orders import Order, OrderStatus
 from syndicator.store.repo import upsert
-from syndicator.store.schema import (
-    alerts,
-    cursors,
-    journal,
-    listings,
-    orders,
-    stock_ledger,
-)
+from syndicator.store.schema import alerts, cursors, journal, listings, orders, stock_ledger
 
 __all__ = [
     "Alert",

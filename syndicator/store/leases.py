@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from syndicator.errors import LeaseHeld
 from syndicator.store.schema import leases
 
-__all__ = ["Holder", "LeaseHeld", "acquire", "release", "renew"]
+__all__ = ["Holder", "acquire", "release", "renew"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +31,6 @@ class Holder:
 
     def describe(self) -> str:
         return f"process {self.pid} on {self.host}, since {self.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
-
-
-class LeaseHeld(Exception):
-    """Someone else holds the lease; ``holder`` says who."""
-
-    def __init__(self, name: str, holder: Holder) -> None:
-        super().__init__(f"{name} is held by {holder.describe()}")
-        self.name = name
-        self.holder = holder
 
 
 def _alive_here(host: str, pid: int) -> bool | None:

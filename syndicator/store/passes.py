@@ -112,7 +112,7 @@ def record_pass(conn: Connection, record: PassRecord) -> None:
 
 
 class RunLike(Protocol):
-    """What a pass knows about one channel (:class:`syndicator.sync.ChannelRun`)."""
+    """What a pass knows about one channel (:class:`syndicator.sync.reconcile.ChannelRun`)."""
 
     @property
     def cooperative(self) -> str: ...

@@ -24,28 +24,16 @@ from datetime import UTC, datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.engine import Connection
 
+from syndicator.domain.quotas import LONG_WINDOW, QuotaRule
+from syndicator.errors import QuotaWait
 from syndicator.store.db import Store
 from syndicator.store.repo import upsert
 from syndicator.store.schema import quota_buckets
 
-__all__ = ["QuotaRule", "QuotaUsage", "StoreQuota", "quota_usage"]
+__all__ = ["QuotaUsage", "StoreQuota", "quota_usage"]
 
 EPSILON = 1e-6  # tokens: float noise is not a missing token
 MIN_WAIT = 0.001  # seconds
-LONG_WINDOW = 3600.0  # seconds to fill a bucket from empty: past it, a daily-style limit
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaRule:
-    """One bucket an operation draws from: ``rate`` tokens a second, at most ``burst``."""
-
-    bucket: str
-    rate: float
-    burst: int
-
-    def __post_init__(self) -> None:
-        if self.rate <= 0 or self.burst < 1:
-            raise ValueError(f"quota {self.bucket}: rate and burst must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +50,10 @@ class StoreQuota:
     """The buckets of one ``account`` (``amazon:A2SANDBOXATLAS``, ``etsy:key``).
 
     ``rules`` maps an operation to the buckets it draws from; ``"*"`` is the default for
-    operations not named. ``max_wait`` bounds one acquire: past it, :class:`TimeoutError`
-    (the runner then leaves the rest of the batch for the next pass). ``on_throttled`` is
-    told the operation of each 429 (:meth:`penalize`), for the daemon's metrics.
+    operations not named. ``max_wait`` bounds one acquire: past it,
+    :class:`~syndicator.errors.QuotaWait` (the runner then leaves the rest of the batch for
+    the next pass). ``on_throttled`` is told the operation of each 429 (:meth:`penalize`),
+    for the daemon's metrics.
     """
 
     def __init__(
@@ -98,7 +87,7 @@ class StoreQuota:
             if wait <= 0:
                 return waited
             if waited + wait > self.max_wait:
-                raise TimeoutError(
+                raise QuotaWait(
                     f"quota {self.account} {operation}: the next call is {wait:.0f} s away, "
                     f"past the {self.max_wait:.0f} s a call may wait"
                 )

@@ -7,19 +7,17 @@ the statement is built with the dialect's own ``insert`` so no SQL text is diale
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from syndicator.domain.listings import LISTED, LISTED_IF_REMOTE, ListingState
+from syndicator.domain.stock import StockCount
 from syndicator.store.schema import listings, stock_counts, stock_ledger
 
 __all__ = [
-    "ListingState",
-    "StockCount",
     "ledger_sums",
     "load_listings",
     "load_stock_counts",
@@ -44,35 +42,6 @@ def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Ite
     stmt = insert(table)
     changed = {c: stmt.excluded[c] for c in rows[0] if c not in key_list}
     conn.execute(stmt.on_conflict_do_update(index_elements=key_list, set_=changed), rows)
-
-
-@dataclass(frozen=True, slots=True)
-class ListingState:
-    """What a channel was last confirmed to show for one SKU."""
-
-    sku: str
-    status: str
-    parent_sku: str | None = None
-    remote_id: str | None = None
-    fingerprint: str | None = None
-    price: Decimal | None = None
-    currency: str | None = None
-    quantity: int | None = None
-    language: str | None = None
-    input_key: str | None = None
-    last_error: str | None = None
-    confirmed_at: datetime | None = None
-
-    @property
-    def listed(self) -> bool:
-        """Present on the channel (even at quantity 0), as opposed to never or no longer."""
-        return self.status in _LISTED or (
-            self.status in _LISTED_IF_REMOTE and self.remote_id is not None
-        )
-
-
-_LISTED = frozenset(("active", "inactive"))
-_LISTED_IF_REMOTE = frozenset(("failed", "pending"))
 
 
 _LISTING_COLUMNS = (
@@ -108,15 +77,13 @@ _CHUNK = 500  # SKUs per IN (...): well under every database's limit on paramete
 
 def _listed(t: Any) -> Any:
     """The SQL condition of :attr:`ListingState.listed` on listings table (or alias) ``t``."""
-    return t.c.status.in_(_LISTED) | (
-        t.c.status.in_(_LISTED_IF_REMOTE) & t.c.remote_id.is_not(None)
-    )
+    return t.c.status.in_(LISTED) | (t.c.status.in_(LISTED_IF_REMOTE) & t.c.remote_id.is_not(None))
 
 
 def confirmed_unit_keys(
     conn: Connection, cooperative: str, channels: Sequence[tuple[str, str]]
 ) -> dict[str, str]:
-    """SKU -> the unit key (see :func:`syndicator.projection.unit_key`) that every channel
+    """SKU -> the unit key (see :func:`syndicator.planning.projection.unit_key`) that every channel
     of ``channels`` (channel id, input-key prefix) confirmed its listing with, for the SKUs
     listed on all of them with keys that agree. One query, one row per such SKU."""
     if not channels:
@@ -163,7 +130,7 @@ def rekey_listings(
             c.sku == bindparam("b_sku"),
             c.fingerprint == bindparam("b_fingerprint"),
             # confirmed on the channel, nothing in flight (no IN: this runs as executemany)
-            or_(*(c.status == status for status in sorted(_LISTED))),
+            or_(*(c.status == status for status in sorted(LISTED))),
         )
         .values(input_key=bindparam("b_key"), updated_at=now)
     )
@@ -202,12 +169,6 @@ def save_listings(
         for s in states
     ]
     upsert(conn, listings, rows, ("cooperative", "channel", "sku"))
-
-
-@dataclass(frozen=True, slots=True)
-class StockCount:
-    count: int
-    counted_at: datetime
 
 
 def load_stock_counts(

@@ -76,7 +76,7 @@ listings = Table(
     Column("confirmed_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("cooperative", "channel", "sku"),
-    # Covers a channel's quiet-mark aggregates (syndicator/quiet.py): no table scan.
+    # Covers a channel's quiet-mark aggregates (syndicator/planning/quiet.py): no table scan.
     Index(None, "cooperative", "channel", "updated_at", "attempts"),
 )
 
@@ -191,7 +191,7 @@ cursors = Table(
 )
 
 # The rows of the catalog file as a cooperative's last pass left its channels
-# (syndicator/basis.py): the next pass parses only the rows that are new.
+# (syndicator/planning/basis.py): the next pass parses only the rows that are new.
 plan_bases = Table(
     "plan_bases",
     metadata,

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from syndicator.common.logs import add_secrets
 from syndicator.store.db import Store
 from syndicator.store.repo import upsert
 from syndicator.store.schema import channel_tokens
 
-__all__ = ["StoreTokens"]
+__all__ = ["StoreTokens", "is_secret_name", "stored_secrets"]
 
 
 SECRET_WORDS = ("token", "secret", "key", "password")
@@ -30,6 +31,17 @@ def is_secret_name(name: str) -> bool:
     """Whether a stored value of this name is a credential (to mask in logs), not an expiry
     time or a cursor a connector keeps here."""
     return not name.startswith("cursor_") and any(w in name for w in SECRET_WORDS)
+
+
+def stored_secrets(store: Store) -> list[str]:
+    """The rotated values in the store that are credentials (not expiry times nor cursors),
+    for the log's redactor; nothing when the store cannot be read."""
+    try:
+        with store.read() as conn:
+            rows = conn.execute(select(channel_tokens.c.name, channel_tokens.c.value)).all()
+    except Exception:
+        return []
+    return [str(value) for name, value in rows if value and is_secret_name(str(name))]
 
 
 def _digest(value: str) -> str:
@@ -92,8 +104,6 @@ class StoreTokens:
             ("cooperative", "channel", "name"),
         )
         # A token just rotated is masked in every log line from now on.
-        from syndicator.logs import add_secrets
-
         add_secrets(*(v for n, v in values.items() if v and is_secret_name(n)))
 
     def load(self, name: str) -> str | None:

@@ -23,16 +23,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from connectors.sandbox import Sandbox
-from syndicator.channels import Capability
-from syndicator.connector import (
-    AuthError,
-    Connector,
-    ItemOutcome,
-    ListingChange,
-    OrderStatus,
-    ReviewSource,
-)
+from sandbox import Sandbox
+from syndicator.channels.interface import Connector, ItemOutcome, ListingChange
+from syndicator.domain.orders import OrderStatus
+from syndicator.domain.reviews import ReviewSource
+from syndicator.errors import AuthError
+from syndicator.plugins import Capability
 from tests.connectors.kit import SKUS, World, delisted, repriced, restocked, retitled
 
 

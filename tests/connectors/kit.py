@@ -21,15 +21,15 @@ from typing import Any
 import httpx
 import yaml
 
-from connectors.sandbox import Sandbox
-from syndicator.channels import load_channel_types
+from sandbox import Sandbox
+from syndicator.channels.interface import Connector, ListingChange
 from syndicator.config import Config, load_config
-from syndicator.connect import open_connector
-from syndicator.connector import Connector, ListingChange
-from syndicator.money import Money
-from syndicator.plan import make_plan
-from syndicator.planner import Action
+from syndicator.domain.money import Money
+from syndicator.planning.operations import Action
+from syndicator.planning.plan import make_plan
+from syndicator.plugins import load_channel_types
 from syndicator.store import Store
+from syndicator.sync.opener import open_connector
 from tests.conftest import REPO
 
 IMAGES = REPO / "config" / "catalogs" / "images"

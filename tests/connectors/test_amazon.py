@@ -26,17 +26,13 @@ from sp_api.api import Orders
 from sp_api.auth import AccessTokenClient, access_token_client
 
 from connectors.amazon.connector import AmazonConnector
-from connectors.sandbox import Sandbox, spec_amazon
-from connectors.sandbox.amazon import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLERS
-from syndicator.connector import (
-    AuthError,
-    Connector,
-    ListingChange,
-    OrderStatus,
-    ReviewSource,
-    SetupError,
-)
-from syndicator.money import Money
+from sandbox import Sandbox, spec_amazon
+from sandbox.amazon import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLERS
+from syndicator.channels.interface import Connector, ListingChange
+from syndicator.domain.money import Money
+from syndicator.domain.orders import OrderStatus
+from syndicator.domain.reviews import ReviewSource
+from syndicator.errors import AuthError, SetupError
 from tests.connectors.conformance import ConformanceSuite, Harness
 from tests.connectors.kit import SKUS, World, delisted, repriced, restocked, retitled
 

@@ -26,21 +26,15 @@ from starlette.routing import Route
 from connectors.anou import AnouSettings
 from connectors.anou.connector import AnouConnector
 from connectors.anou.serve import serving
-from connectors.calls import RetryPolicy
 from connectors.limits import quota_rules
-from connectors.sandbox import FaultPlan, Sandbox
-from connectors.sandbox.base import Exchange
-from syndicator.connector import (
-    AuthError,
-    Connector,
-    ListingChange,
-    OrderStatus,
-    ReviewSource,
-    SetupError,
-    Throttled,
-    Transient,
-)
-from syndicator.money import Money
+from sandbox import FaultPlan, Sandbox
+from sandbox.base import Exchange
+from syndicator.channels.calls import RetryPolicy
+from syndicator.channels.interface import Connector, ListingChange
+from syndicator.domain.money import Money
+from syndicator.domain.orders import OrderStatus
+from syndicator.domain.reviews import ReviewSource
+from syndicator.errors import AuthError, SetupError, Throttled, Transient
 from tests.connectors.conformance import ConformanceSuite, Harness
 from tests.connectors.kit import SKUS, World, delisted, repriced, restocked, retitled
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 from syndicator.cli import app
 from tests.conftest import REPO
 from tests.connectors.kit import World

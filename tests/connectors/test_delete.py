@@ -29,9 +29,9 @@ from connectors.anou import AnouSettings
 from connectors.anou.connector import NO_DELETE
 from connectors.anou.serve import serving
 from connectors.etsy.inventory import Inventory, Want, merge
-from connectors.sandbox import Sandbox, spec_amazon
-from syndicator.connector import ItemOutcome, ListingChange
-from syndicator.planner import Action
+from sandbox import Sandbox, spec_amazon
+from syndicator.channels.interface import ItemOutcome, ListingChange
+from syndicator.planning.operations import Action
 from tests.connectors.conformance import ConformanceSuite, Harness
 from tests.connectors.kit import SKUS, World, delisted, restocked
 from tests.connectors.test_amazon import AmazonHarness, Gateway

@@ -22,10 +22,11 @@ import pytest
 from connectors.etsy.connector import EtsyConnector
 from connectors.etsy.inventory import Want, editable, merge
 from connectors.etsy.session import dumps
-from connectors.sandbox import Sandbox
-from syndicator.connector import AuthError, ListingChange
-from syndicator.money import Money
-from syndicator.planner import Action
+from sandbox import Sandbox
+from syndicator.channels.interface import ListingChange
+from syndicator.domain.money import Money
+from syndicator.errors import AuthError
+from syndicator.planning.operations import Action
 from syndicator.store.tokens import StoreTokens
 from tests.connectors.conformance import ConformanceSuite, Harness
 from tests.connectors.kit import World, delisted, restocked
@@ -236,7 +237,7 @@ def test_a_missing_shared_secret_fails_once_before_any_call(world: World) -> Non
 def test_throttled_says_how_long_and_no_secret(world: World) -> None:
     from etsy_python.v3.resources import ShopResource
 
-    from syndicator.connector import Throttled
+    from syndicator.errors import Throttled
 
     with connect(world) as connector:
         connector.check()
@@ -505,7 +506,7 @@ def test_a_cut_answer_is_transient_and_bad_images_are_refused_before_creating(
 ) -> None:
     from etsy_python.v3.resources import ShopResource
 
-    from syndicator.connector import Transient
+    from syndicator.errors import Transient
 
     changes = world.changes()
     lamp = changes["LAMP-1"]
@@ -546,7 +547,7 @@ def test_check_names_what_is_wrong_in_the_setup(
     channel: dict[str, Any],
     said: str,
 ) -> None:
-    from syndicator.connector import ChannelError
+    from syndicator.errors import ChannelError
 
     world = fresh_world(etsy_sandbox, tmp_path, channel=channel, **settings)
     try:

@@ -26,10 +26,10 @@ from connectors.anou.feed import (
     write_products,
 )
 from connectors.anou.serve import serving
-from connectors.sandbox import Sandbox
-from syndicator.money import Money
-from syndicator.plan import current_projections
-from syndicator.projection import Projection
+from sandbox import Sandbox
+from syndicator.domain.money import Money
+from syndicator.planning.plan import current_projections
+from syndicator.planning.projection import Projection
 from tests.connectors.kit import World
 
 BASE = "https://coop.example.org/media"

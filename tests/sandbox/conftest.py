@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")

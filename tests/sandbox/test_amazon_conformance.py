@@ -15,16 +15,12 @@ import httpx
 import pytest
 from sp_api.api import Feeds, ListingsItems, Orders, Reports
 from sp_api.auth import AccessTokenClient, access_token_client
-from sp_api.base import (
-    Marketplaces,
-    SellingApiBadRequestException,
-    SellingApiNotFoundException,
-)
+from sp_api.base import Marketplaces, SellingApiBadRequestException, SellingApiNotFoundException
 from starlette.routing import Route
 
-from connectors.sandbox import Sandbox, spec_amazon
-from connectors.sandbox.amazon import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLERS
-from connectors.sandbox.base import Exchange
+from sandbox import Sandbox, spec_amazon
+from sandbox.amazon import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLERS
+from sandbox.base import Exchange
 
 SELLER, US = "A2SANDBOXATLAS", "ATVPDKIKX0DER"
 TLS = ssl.create_default_context()  # one for all clients: building one costs 50 ms

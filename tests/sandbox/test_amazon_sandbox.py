@@ -26,13 +26,8 @@ from sp_api.base import (
     SellingApiTemporarilyUnavailableException,
 )
 
-from connectors.sandbox import Sandbox, spec_amazon
-from connectors.sandbox.amazon import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_SELLERS,
-    AmazonSandbox,
-)
+from sandbox import Sandbox, spec_amazon
+from sandbox.amazon import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLERS, AmazonSandbox
 
 ATLAS, FES = "A2SANDBOXATLAS", "A2SANDBOXFES"
 US, FR = "ATVPDKIKX0DER", "A13V1IB3VIYZZH"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.sandbox import Sandbox
+from sandbox import Sandbox
 
 KEY = {"X-Api-Key": "anou-sandbox-atlas-rugs"}
 RUG = {

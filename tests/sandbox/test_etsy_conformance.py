@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.sandbox import Sandbox
-from connectors.sandbox.base import Exchange
-from connectors.sandbox.etsy import DEMO_ACCOUNTS, OPERATIONS
-from connectors.sandbox.spec_etsy import exchange_problems
+from sandbox import Sandbox
+from sandbox.base import Exchange
+from sandbox.etsy import DEMO_ACCOUNTS, OPERATIONS
+from sandbox.spec_etsy import exchange_problems
 
 ATLAS, FES = DEMO_ACCOUNTS
 SHOP = ATLAS.shop_id

@@ -40,8 +40,8 @@ from etsy_python.v3.resources import (
 )
 from etsy_python.v3.resources.enums.Request import Method
 
-from connectors.sandbox import Sandbox
-from connectors.sandbox.etsy import ACCESS_TOKEN_SECONDS, DEMO_ACCOUNTS, DemoAccount
+from sandbox import Sandbox
+from sandbox.etsy import ACCESS_TOKEN_SECONDS, DEMO_ACCOUNTS, DemoAccount
 
 ATLAS, FES = DEMO_ACCOUNTS
 SHOP = ATLAS.shop_id

@@ -1,0 +1,4 @@
+"""The daemon and what operators watch.
+
+Scheduler, catalog watcher, shop workers, the HTTP endpoint, metrics, status and alerts.
+"""

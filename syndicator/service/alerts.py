@@ -1,0 +1,166 @@
+"""Alerts to the operator: raised in the store, shown by ``syndicator status``, and sent to
+a webhook when the config names one (``daemon.alerts.webhook``).
+
+Kinds: ``auth`` (a channel refuses the credentials), ``oversell`` (two shops sold the last
+piece), ``mass_delist`` (a pass refused to take a large share of a shop off sale),
+``backlog`` (a change has waited longer than ``daemon.alerts.backlog_after``). The first
+three are raised by the sync pass; :func:`check_backlog` raises and closes the fourth.
+
+The webhook gets each alert once, as a JSON POST, in the order they were raised: a cursor
+in the store (stream ``webhook``) remembers the last one sent, so a restart neither loses
+nor repeats one. A webhook that fails is tried again at the next tick, from the first
+alert not sent; its failure is logged once (and its recovery once), never its URL (it
+often carries a token).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from syndicator.common.logs import FailureLog, get_logger
+from syndicator.config import Config
+from syndicator.service.status import backlog
+from syndicator.store import Store
+from syndicator.store.activity import raise_alert, read_cursor, resolve_alerts, write_cursor
+from syndicator.store.schema import alerts
+
+__all__ = ["Notifier", "check_backlog"]
+
+log = get_logger("syndicator.alerts")
+
+STREAM = "webhook"
+ANY = "*"  # the webhook cursor is the store's, not one shop's
+BATCH = 100
+TIMEOUT = 10.0
+
+
+def check_backlog(config: Config, store: Store, now: datetime) -> list[str]:
+    """Raise a ``backlog`` alert for each channel whose oldest waiting change is older than
+    ``daemon.alerts.backlog_after``; close it where nothing waits that long any more.
+    Returns the messages of alerts raised anew."""
+    older_than = timedelta(seconds=config.daemon.alerts.backlog_after)
+    raised: list[str] = []
+    with store.write() as conn:
+        late = {(p.cooperative, p.channel): p for p in backlog(conn, older_than, now)}
+        for coop in config.cooperatives:
+            for ch in coop.channels:
+                change = late.get((coop.id, ch.id))
+                if change is None:
+                    resolve_alerts(conn, coop.id, "backlog", ch.id, now)
+                    continue
+                minutes = int(change.age(now).total_seconds() // 60)
+                said = f"; {ch.id} said: {change.last_error}" if change.last_error else ""
+                message = (
+                    f"{coop.id}/{ch.id}: a change of {change.sku} ({change.state}) has waited "
+                    f"{minutes} min, longer than the {config.daemon.alerts.backlog_after // 60} "
+                    f"min allowed{said}"
+                )
+                if raise_alert(
+                    conn,
+                    cooperative=coop.id,
+                    channel=ch.id,
+                    kind="backlog",
+                    key=ch.id,
+                    sku=change.sku,
+                    message=message,
+                    now=now,
+                    details={"since": change.since.isoformat(), "attempts": change.attempts},
+                ):
+                    raised.append(message)
+    return raised
+
+
+class Notifier:
+    """Sends new alerts to the webhook (see the module's doc)."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        client: httpx.Client | None = None,
+        failures: FailureLog | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.client = client or httpx.Client(timeout=TIMEOUT)
+        self.failures = failures or FailureLog(log)
+
+    def _url(self) -> str | None:
+        ref = self.config.daemon.alerts.webhook
+        if ref is None:
+            return None
+        try:
+            return ref.resolve(self.config.base).get_secret_value()
+        except ValueError as exc:
+            self.failures.failed("webhook", f"the webhook URL cannot be read: {exc}")
+            return None
+
+    def send_new(self) -> int:
+        """POST every alert not sent yet, oldest first; the number sent."""
+        url = self._url()
+        if url is None:
+            return 0
+        c = alerts.c
+        with self.store.read() as conn:
+            last = int(read_cursor(conn, ANY, ANY, STREAM) or 0)
+            rows = conn.execute(
+                select(c.id, c.at, c.cooperative, c.channel, c.kind, c.sku, c.message, c.details)
+                .where(c.id > last)
+                .order_by(c.id)
+                .limit(BATCH)
+            ).all()
+        sent = 0
+        for row in rows:
+            body = _payload(*row[1:])
+            try:
+                response = self.client.post(url, json=body)
+            except httpx.HTTPError as exc:
+                why = f"the webhook cannot be reached: {type(exc).__name__}"
+                self.failures.failed("webhook", why)
+                break
+            if response.status_code >= 300:
+                self.failures.failed("webhook", f"the webhook answered {response.status_code}")
+                break
+            with self.store.write() as conn:
+                write_cursor(conn, ANY, ANY, STREAM, str(row[0]), body_time(body))
+            sent += 1
+        if sent:
+            self.failures.recovered("webhook")
+            log.info("alerts_sent", count=sent)
+        return sent
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _payload(
+    at: datetime,
+    cooperative: str,
+    channel: str | None,
+    kind: str,
+    sku: str | None,
+    message: str,
+    details: Any,
+) -> dict[str, Any]:
+    """What the webhook receives. ``text`` makes it readable as is by Slack- and Teams-style
+    incoming webhooks."""
+    return {
+        "source": "syndicator",
+        "kind": kind,
+        "cooperative": cooperative,
+        "channel": channel,
+        "sku": sku,
+        "message": message,
+        "at": at.isoformat(),
+        "details": details,
+        "text": f"Syndicator alert ({kind}): {message}",
+    }
+
+
+def body_time(body: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(body["at"]))
