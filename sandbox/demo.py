@@ -514,6 +514,10 @@ class DemoSandbox:
             )
             self._saver.start()
 
+    def stop_traffic(self) -> None:
+        """Stop the simulated buyers (the daemon does before its last passes end)."""
+        self.buyers.stop()
+
     def stop(self) -> None:
         """Stop the buyers, save the snapshot, stop the server. Idempotent."""
         if self._stopped:
@@ -728,8 +732,9 @@ def _load_snapshot(sandbox: _Served, state_file: Path) -> None:
 def start(config: Config) -> DemoSandbox:
     """Serve the sandbox marketplaces in this process and point ``config`` at them.
 
-    The ``sandbox.starter`` entry point: the daemon calls it when ``sandbox.enabled``, then
-    runs on the returned :attr:`DemoSandbox.config` and calls ``stop()`` at the end.
+    The ``start`` hook of :data:`sandbox.SANDBOX`: the daemon calls it when
+    ``sandbox.enabled``, then runs on the returned :attr:`DemoSandbox.config` and calls
+    ``stop_traffic()`` and ``stop()`` at the end.
     Raises :class:`SandboxError` when a channel cannot be served by the sandbox.
     """
     options = config.sandbox

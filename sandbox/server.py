@@ -10,7 +10,7 @@ import importlib
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sandbox.anou import AnouSandbox
     from sandbox.etsy import EtsySandbox
 
-__all__ = ["EMULATORS", "Sandbox"]
+__all__ = ["EMULATORS", "Sandbox", "serve"]
 
 # Marketplace -> its emulator class, imported when a sandbox serves it.
 EMULATORS: dict[str, str] = {
@@ -125,3 +125,17 @@ class Sandbox(BackgroundServer):
         if on_ready is not None:
             on_ready(self.port)
         QuietServer(server_config(self.app())).run(sockets=[sock])
+
+
+def serve(
+    host: str,
+    port: int,
+    quota_factor: float,
+    on_ready: Callable[[int, Mapping[str, str]], None],
+) -> None:
+    """The ``serve`` hook (``syndicator sandbox``): every emulator on ``host:port`` until
+    SIGINT or SIGTERM; ``on_ready(port, {marketplace: url})`` once listening."""
+    served = Sandbox(host=host, port=port, quota_factor=quota_factor)
+    served.serve_forever(
+        lambda bound: on_ready(bound, {n: served.url(n) for n in served.emulators})
+    )

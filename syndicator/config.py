@@ -30,12 +30,12 @@ from pydantic import (
 )
 from sqlalchemy.engine import make_url
 
-from syndicator.common.problems import Problem, did_you_mean, display_path
+from syndicator.common.problems import ConfigError, Problem, Unreadable, did_you_mean, display_path
 from syndicator.common.yamlsafe import LDict, LList, line_of, load_yaml
 from syndicator.domain.languages import is_language
 from syndicator.domain.money import is_currency
 from syndicator.domain.pricing import ExchangeRate, PriceRule, Rounding
-from syndicator.errors import ConfigError, InvalidValue, Unreadable
+from syndicator.errors import InvalidValue
 from syndicator.plugins import ChannelType
 
 __all__ = [
@@ -308,8 +308,10 @@ class SandboxConfig(_Model):
     enabled: bool = False
     quota_factor: float = Field(default=50.0, gt=0, le=10000)
     buyers: BuyersConfig = BuyersConfig()
-    # The module that starts it (a plugin, like the channel types' connectors).
-    starter: str = "sandbox.demo:start"
+    # Which installed sandbox plugin serves it (None: the only one installed), and, to
+    # start it otherwise, a "module:function" of your own (docs/sandbox.md).
+    plugin: str | None = None
+    starter: str | None = None
 
 
 class _ConfigModel(_Model):

@@ -11,6 +11,7 @@ exits 2. ::
     ├── FixInput              the input is wrong: say where and what to write instead
     │   ├── ConfigError           the daemon config; each problem names file, line and key
     │   ├── Unreadable            a file that cannot be read at all (config, catalog, rates)
+    │   │                         (both carry Problems: syndicator.common.problems)
     │   ├── InvalidValue          one value that does not parse (also a ValueError)
     │   ├── ScopeError            --cooperative or --channel names nothing in the config
     │   └── PluginError           an installed plugin that does not load or describe itself
@@ -35,15 +36,11 @@ reported as a failed outcome, not raised: a batch never stops for one bad listin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from syndicator.common.problems import Problem
+from typing import Protocol
 
 __all__ = [
     "AuthError",
     "ChannelError",
-    "ConfigError",
     "DaemonStartError",
     "FixInput",
     "InvalidValue",
@@ -59,7 +56,6 @@ __all__ = [
     "SyndicatorError",
     "Throttled",
     "Transient",
-    "Unreadable",
     "Wait",
 ]
 
@@ -101,22 +97,6 @@ class RecordAndGoOn(SyndicatorError):
 
 
 # --------------------------------------------------------------------------- the input
-class ConfigError(FixInput):
-    """The config has problems; each one names file, line and key."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
-
-class Unreadable(FixInput):
-    """A file cannot be read at all; ``problem`` says which and why."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
-
-
 class InvalidValue(FixInput, ValueError):
     """One value that does not parse (a number, a rounding rule, a catalog cell); the
     message says what to write instead. Also a ValueError, for pydantic validators."""

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from syndicator.common.problems import ConfigError, Unreadable
 from syndicator.config import SecretRef, load_config
-from syndicator.errors import ConfigError, Unreadable
 from syndicator.plugins import ChannelType
 from tests.conftest import REPO
 

@@ -23,4 +23,5 @@ CHANNEL_TYPE = ChannelType(
     required_fields=("images",),
     requires_category=False,
     connector="connectors.anou.connector:AnouConnector",
+    feed="connectors.anou.feed:FEED",
 )

@@ -372,3 +372,34 @@ def serve_feed(
 ) -> None:
     """Serve :func:`feed_app` until SIGINT or SIGTERM (``syndicator feed --serve``)."""
     serve(feed_app(out_dir, media_root=media_root), host, port)
+
+
+class _Publisher:
+    """The ``feed`` hook of the ANOU channel type (``syndicator feed``)."""
+
+    def write(
+        self,
+        projections: Sequence[Projection],
+        out: Path,
+        base_url: str,
+        *,
+        product_url: str | None,
+        thumbnail_url: str | None,
+        include_sold_out: bool,
+        shop: str,
+    ) -> FeedIndex:
+        return write_feed(
+            projections,
+            out,
+            base_url,
+            product_url=product_url,
+            thumbnail_url=thumbnail_url,
+            include_sold_out=include_sold_out,
+            shop=shop,
+        )
+
+    def serve(self, out: Path, *, host: str, port: int, media_root: Path | None) -> None:
+        serve_feed(out, host=host, port=port, media_root=media_root)
+
+
+FEED = _Publisher()

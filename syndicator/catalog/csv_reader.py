@@ -18,9 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from syndicator.catalog.rules import BASE_FIELDS, OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
-from syndicator.common.problems import Problem, Severity, did_you_mean
+from syndicator.common.problems import Problem, Severity, Unreadable, did_you_mean
 from syndicator.domain.languages import is_language
-from syndicator.errors import Unreadable
 
 __all__ = [
     "CsvHeader",

@@ -30,26 +30,23 @@ from syndicator.catalog.model import Catalog
 from syndicator.catalog.rules import CatalogBuilder, Row
 from syndicator.catalog.yaml_reader import read_yaml_rows
 from syndicator.common.bulk import paused_gc
-from syndicator.common.problems import Problem, sort_problems
+from syndicator.common.problems import Problem, Unreadable, sort_problems
 from syndicator.common.yamlsafe import YamlLimits
-from syndicator.errors import Unreadable
+from syndicator.plugins import load_channel_types
 
 __all__ = [
-    "DEFAULT_CHANNELS",
     "CatalogLimits",
     "CatalogRows",
     "CatalogScan",
     "NotSimple",
     "decode_text",
     "load_catalog",
+    "override_channels",
     "read_catalog",
     "scan_catalog",
 ]
 
 MIB = 1024 * 1024
-# Overrides are checked against the cooperative's channel ids; without a config, against the
-# channel ids the demo config (and most cooperatives) use.
-DEFAULT_CHANNELS = ("amazon", "etsy", "anou")
 
 _MAGIC = (
     (b"PK\x03\x04", 'a zip archive or an Excel workbook (.xlsx); save it as "CSV UTF-8"'),
@@ -159,17 +156,26 @@ class CatalogRows:
         )
 
 
+def override_channels(channels: Iterable[str] | None) -> tuple[str, ...]:
+    """The channel ids a catalog's overrides may name: the cooperative's, or, without a
+    config, the names of the installed channel types (the ids most cooperatives use)."""
+    if channels is not None:
+        return tuple(channels)
+    return tuple(load_channel_types())
+
+
 def load_catalog(
     path: Path,
     *,
-    channels: Iterable[str] = DEFAULT_CHANNELS,
+    channels: Iterable[str] | None = None,
     display: str | None = None,
     cooperative: str | None = None,
     limits: CatalogLimits = CatalogLimits(),
 ) -> Catalog:
     """Read, check and build a catalog. Bad rows become problems; an unusable file raises.
 
-    ``channels``: the cooperative's channel ids, which overrides may name.
+    ``channels``: the cooperative's channel ids, which overrides may name (None: without a
+    config, :func:`override_channels`).
     ``cooperative``: when given, a YAML catalog naming another cooperative is refused, so
     that one cooperative's products never reach another's shops.
     """
@@ -227,7 +233,7 @@ def _modified_at(stat: os.stat_result) -> datetime:
 def read_catalog(
     path: Path,
     *,
-    channels: Iterable[str] = DEFAULT_CHANNELS,
+    channels: Iterable[str] | None = None,
     display: str | None = None,
     cooperative: str | None = None,
     limits: CatalogLimits = CatalogLimits(),
@@ -236,7 +242,7 @@ def read_catalog(
     :class:`~syndicator.common.problems.Unreadable` when the file cannot be used at all."""
     file = display or str(path)
     stat, suffix, data = _open(path, file, limits)
-    channel_ids = tuple(channels)
+    channel_ids = override_channels(channels)
     if suffix in _CSV_SUFFIXES:
         # Cut by quotes and each row parsed alone: twice as fast as the csv module's reader
         # over the whole text, with the very same rows (tests/planning/test_basis.py); files it does
@@ -314,7 +320,7 @@ def scan_catalog(
     path: Path,
     known: Mapping[str, tuple[str, str]],
     *,
-    channels: Iterable[str] = DEFAULT_CHANNELS,
+    channels: Iterable[str] | None = None,
     display: str | None = None,
     cooperative: str | None = None,
     limits: CatalogLimits = CatalogLimits(),
@@ -332,7 +338,7 @@ def scan_catalog(
     stat, suffix, data = _open(path, file, limits)
     if suffix not in _CSV_SUFFIXES:
         raise NotSimple("not a CSV file")
-    return _scan(path, file, stat, data, tuple(channels), cooperative, known)
+    return _scan(path, file, stat, data, override_channels(channels), cooperative, known)
 
 
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")

@@ -12,10 +12,9 @@ import hashlib
 from typing import Any
 
 from syndicator.catalog.rules import OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
-from syndicator.common.problems import Problem, Severity, did_you_mean
+from syndicator.common.problems import Problem, Severity, Unreadable, did_you_mean
 from syndicator.common.yamlsafe import LDict, LList, YamlLimits, load_yaml
 from syndicator.domain.languages import is_language
-from syndicator.errors import Unreadable
 
 __all__ = ["read_yaml_rows"]
 

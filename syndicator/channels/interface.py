@@ -16,7 +16,6 @@ one bad listing.
 from __future__ import annotations
 
 import abc
-import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from syndicator.domain.reviews import Review
 from syndicator.errors import SetupError
 from syndicator.planning.operations import Action, PlannedOp
 from syndicator.planning.projection import Projection
-from syndicator.plugins import Capability
+from syndicator.plugins import Capability, load_hook
 
 if TYPE_CHECKING:
     from syndicator.config import ChannelConfig
@@ -234,8 +233,7 @@ def load_connector(channel_type: ChannelType) -> type[Connector]:
     that reading a config never imports a marketplace's client library."""
     if channel_type.connector is None:
         raise SetupError(f"channel type {channel_type.name} has no connector")
-    module_name, _, attr = channel_type.connector.partition(":")
-    cls = getattr(importlib.import_module(module_name), attr)
+    cls = load_hook(channel_type.connector)
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
         raise SetupError(f"{channel_type.connector} is not a Connector")
     return cls

@@ -10,7 +10,7 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,10 +24,10 @@ from rich.text import Text
 
 from syndicator import __version__
 from syndicator.catalog import Catalog, CatalogLimits, load_catalog
-from syndicator.catalog.loader import DEFAULT_CHANNELS
-from syndicator.common.problems import Problem, Severity
+from syndicator.catalog.loader import override_channels
+from syndicator.common.problems import ConfigError, Problem, Severity, Unreadable
 from syndicator.config import Config, load_config
-from syndicator.errors import ConfigError, PluginError, QuotaWait, ScopeError, Unreadable
+from syndicator.errors import PluginError, QuotaWait, ScopeError
 from syndicator.planning.operations import Action, PlannedOp
 from syndicator.planning.plan import PlanReport, make_plan
 from syndicator.plugins import load_channel_types
@@ -135,7 +135,7 @@ def _root(
 def _channels_for(path: Path, config: Config | None) -> tuple[tuple[str, ...], str | None]:
     """The channel ids overrides may name in this catalog, and its cooperative if known."""
     if config is None:
-        return DEFAULT_CHANNELS, None
+        return override_channels(None), None
     resolved = path.resolve()
     for coop in config.cooperatives:
         if config.catalog_path(coop).resolve() == resolved:
@@ -173,7 +173,7 @@ def validate(
             "--config",
             "-c",
             help="Daemon config: checks overrides against the "
-            "cooperative's channel ids (else: amazon, etsy, anou).",
+            "cooperative's channel ids (else: the installed marketplaces' names).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
@@ -444,14 +444,18 @@ def sandbox(
         float, typer.Option(help="Multiply every marketplace quota (for fast demos).")
     ] = 1.0,
 ) -> None:
-    """Serve the sandbox marketplaces: Amazon SP-API, Etsy v3 and ANOU-style emulators.
+    """Serve the sandbox marketplaces: local emulators of the marketplaces Syndicator
+    knows, each under its own prefix with its control API under /_sandbox/.
 
-    Each is under its own prefix (/amazon, /etsy, /anou) with its control API under
-    /_sandbox/. See docs/sandbox.md.
+    See docs/sandbox.md.
     """
-    from sandbox import Sandbox
+    from syndicator.plugins import ServeHook, load_hook, load_sandbox
 
-    served = Sandbox(host=host, port=port, quota_factor=quota_factor)
+    try:
+        serving: ServeHook = load_hook(load_sandbox().serve)
+    except PluginError as exc:
+        _err().print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from None
     out = _out()
     if host not in ("127.0.0.1", "localhost", "::1"):
         _err().print(
@@ -461,15 +465,13 @@ def sandbox(
             )
         )
 
-    def announce(port_: int) -> None:
+    def announce(port_: int, urls: Mapping[str, str]) -> None:
         out.print(Text(f"sandbox marketplaces on http://{host}:{port_}", style="bold"))
-        for name in served.emulators:
-            out.print(
-                Text(f"  {name}: http://{host}:{port_}/{name}  (control: /{name}/_sandbox/state)")
-            )
+        for name, url in urls.items():
+            out.print(Text(f"  {name}: {url}  (control: /{name}/_sandbox/state)"))
         out.file.flush()
 
-    served.serve_forever(on_ready=announce)
+    serving(host, port, quota_factor, announce)
 
 
 @app.command()
@@ -784,8 +786,12 @@ def feed(
         str, typer.Option(help="Public address the feed's photos are served under.")
     ],
     channel: Annotated[
-        str, typer.Option(help="The channel whose language, prices and stock it shows.")
-    ] = "anou",
+        str | None,
+        typer.Option(
+            help="The channel whose language, prices and stock it shows (default: the "
+            "cooperative's one channel whose marketplace pulls a feed)."
+        ),
+    ] = None,
     product_url: Annotated[
         str | None, typer.Option(help="Template of a product's page, e.g. https://x/p/{sku}.")
     ] = None,
@@ -804,16 +810,35 @@ def feed(
 
     See docs/anou.md.
     """
-    from connectors.anou.feed import serve_feed, write_feed
     from syndicator.planning.plan import current_projections
+    from syndicator.plugins import FeedPublisher, load_hook
 
     cfg = _load_config(config)
     try:
         coop = cfg.cooperative(cooperative)
-        coop.channel(channel)
+        if channel is not None:
+            coop.channel(channel)
     except KeyError as exc:
         _err().print(Text(f"not in the config: {exc}", style="red"))
         raise typer.Exit(2) from None
+    feeds = {c.id: cfg.channel_types[c.type].feed for c in coop.channels}
+    if channel is None:
+        pulled = [cid for cid, hook in feeds.items() if hook]
+        if len(pulled) != 1:
+            which = ", ".join(pulled) or "none"
+            _err().print(
+                Text(
+                    f"name the channel with --channel (channels with a feed: {which})", style="red"
+                )
+            )
+            raise typer.Exit(2)
+        channel = pulled[0]
+    hook = feeds[channel]
+    if hook is None:
+        kind = cfg.channel_types[coop.channel(channel).type].title
+        _err().print(Text(f"channel {channel} ({kind}) publishes no feed", style="red"))
+        raise typer.Exit(2)
+    publisher: FeedPublisher = load_hook(hook)
     store = Store(cfg.database_url)
     try:
         projections = current_projections(
@@ -827,7 +852,7 @@ def feed(
         raise typer.Exit(2) from None
     finally:
         store.close()
-    index = write_feed(
+    index = publisher.write(
         projections,
         out,
         base_url,
@@ -838,7 +863,7 @@ def feed(
     )
     _out().print(Text(f"{index.products} products in {index.pages} pages under {index.folder}"))
     if serve:
-        serve_feed(out, host=host, port=port, media_root=cfg.catalog_path(coop).parent)
+        publisher.serve(out, host=host, port=port, media_root=cfg.catalog_path(coop).parent)
 
 
 # ------------------------------------------------------------------------------- run

@@ -2,8 +2,7 @@
 
 A :class:`Problem` is something a cooperative member or an operator can act on: it names the
 file, the line and (for catalogs) the SKU, says what is wrong and what would be right.
-Errors make the row they belong to be skipped; warnings leave it in.
-:class:`~syndicator.errors.Unreadable` is
+Errors make the row they belong to be skipped; warnings leave it in. :class:`Unreadable` is
 raised when a file cannot be used at all (not text, too large, broken YAML ...): nothing in it
 is trusted, so nothing planned from it may remove anything from a channel.
 """
@@ -15,6 +14,8 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from syndicator.errors import FixInput
 
 
 class Severity(StrEnum):
@@ -46,6 +47,22 @@ class Problem:
             "severity": str(self.severity),
             "message": self.message,
         }
+
+
+class ConfigError(FixInput):
+    """The config has problems; each one names file, line and key."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class Unreadable(FixInput):
+    """A file cannot be read at all; ``problem`` says which and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 def display_path(path: str | os.PathLike[str]) -> str:

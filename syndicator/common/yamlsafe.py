@@ -20,8 +20,7 @@ from typing import Any
 
 import yaml
 
-from syndicator.common.problems import Problem
-from syndicator.errors import Unreadable
+from syndicator.common.problems import Problem, Unreadable
 
 __all__ = ["LDict", "LList", "YamlLimits", "line_of", "load_yaml"]
 

@@ -23,10 +23,10 @@ from syndicator.catalog import (
     scan_catalog,
 )
 from syndicator.common.bulk import paused_gc
-from syndicator.common.problems import Problem, Severity, did_you_mean
+from syndicator.common.problems import Problem, Severity, Unreadable, did_you_mean
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.domain.pricing import ExchangeRate
-from syndicator.errors import ScopeError, Unreadable
+from syndicator.errors import ScopeError
 from syndicator.planning import quiet as quiet_marks
 from syndicator.planning.basis import Basis, BasisDraft, basis_head, load_basis
 from syndicator.planning.incremental import families_of, row_key, split_known, split_unchanged

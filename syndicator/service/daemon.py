@@ -26,7 +26,6 @@ still inside a channel call then is abandoned, which is safe for the same reason
 from __future__ import annotations
 
 import contextlib
-import importlib
 import threading
 import time
 import uuid
@@ -34,7 +33,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -43,9 +41,10 @@ from sqlalchemy import make_url
 from syndicator.catalog import CatalogLimits, read_catalog
 from syndicator.channels.interface import Connector
 from syndicator.common.logs import FailureLog, bound, get_logger
-from syndicator.common.problems import Severity
+from syndicator.common.problems import Severity, Unreadable
 from syndicator.config import Config
-from syndicator.errors import DaemonStartError, LeaseHeld, Unreadable
+from syndicator.errors import DaemonStartError, LeaseHeld
+from syndicator.plugins import RunningSandbox, StartHook, load_hook, load_sandbox
 from syndicator.service.alerts import Notifier, check_backlog
 from syndicator.service.endpoint import DaemonHttp, HealthState
 from syndicator.service.metrics import Metrics
@@ -144,7 +143,7 @@ class Daemon:
         self.connectors: dict[str, dict[tuple[str, str], Connector]] = {}
         self.last_pass: dict[str, tuple[datetime, SyncReport]] = {}
         self.passes = 0
-        self.sandbox: Any = None  # the in-process sandbox (demo), when the config asks
+        self.sandbox: RunningSandbox | None = None  # in-process (the demo), when asked
         self.http: DaemonHttp | None = None
         self.metrics: Metrics | None = None
         self.notifier: Notifier | None = None
@@ -161,8 +160,8 @@ class Daemon:
     def start(self) -> None:
         """Start everything and return (``run`` = start + wait + shut down)."""
         if self.config.sandbox.enabled:
-            module, _, name = self.config.sandbox.starter.partition(":")
-            starter = getattr(importlib.import_module(module), name)
+            options = self.config.sandbox
+            starter: StartHook = load_hook(options.starter or load_sandbox(options.plugin).start)
             self.sandbox = starter(self.config)
             self.config = self.sandbox.config
             log.warning(
@@ -217,8 +216,8 @@ class Daemon:
         deadline = time.monotonic() + self.config.daemon.stop_timeout
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
-        if self.sandbox is not None and getattr(self.sandbox, "buyers", None) is not None:
-            self.sandbox.buyers.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop_traffic()
         threads = [w.thread for w in self.workers.values()]
         if self._watcher is not None:
             threads.append(self._watcher)

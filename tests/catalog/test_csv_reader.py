@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.catalog import CatalogLimits, load_catalog
-from syndicator.errors import Unreadable
+from syndicator.common.problems import Unreadable
 from tests.conftest import WriteFile
 
 FRENCH_EXCEL = (

@@ -8,8 +8,7 @@ import pytest
 
 from syndicator.catalog import Catalog, load_catalog
 from syndicator.catalog.model import Dimensions
-from syndicator.common.problems import Severity
-from syndicator.errors import Unreadable
+from syndicator.common.problems import Severity, Unreadable
 from tests.conftest import WriteFile
 
 RUG = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from syndicator.common.problems import Unreadable
 from syndicator.common.yamlsafe import LDict, LList, YamlLimits, line_of, load_yaml
-from syndicator.errors import Unreadable
 
 
 def test_values_keep_their_text_and_their_line() -> None:
