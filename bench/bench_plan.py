@@ -492,7 +492,8 @@ def prepare_store(config_path: Path, skus: int, input_keys: bool = True) -> dict
     from syndicator.planning.stock import new_counts
     from syndicator.plugins import load_channel_types
     from syndicator.store import Store
-    from syndicator.store.repo import save_listings, save_stock_counts
+    from syndicator.store.ledger import save_stock_counts
+    from syndicator.store.listings import save_listings
 
     for suffix in ("", "-wal", "-shm"):
         (config_path.parent / f"state.db{suffix}").unlink(missing_ok=True)

@@ -590,7 +590,7 @@ def journal(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
     """What was sent to each channel and what it answered, in its own words."""
-    from syndicator.store.activity import query_journal
+    from syndicator.store.journal import query_journal
 
     cfg = _load_config(config)
     store = Store(cfg.database_url)

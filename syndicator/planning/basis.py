@@ -31,8 +31,8 @@ from sqlalchemy import Connection, select
 
 from syndicator.planning.incremental import Family
 from syndicator.planning.quiet import ledger_end
-from syndicator.store.repo import upsert
 from syndicator.store.schema import plan_bases
+from syndicator.store.sql import upsert
 
 __all__ = [
     "BASIS_VERSION",

@@ -122,7 +122,7 @@ def split_unchanged(
 
     ``counts``: the stored stock count of each SKU; ``confirmed``: SKU -> the unit
     key every channel being planned confirmed it with (see
-    :func:`syndicator.store.repo.confirmed_unit_keys`).
+    :func:`syndicator.store.listings.confirmed_unit_keys`).
     """
     keys = [row_key(row) for row in rows]
     groups, build = families_of(keys)

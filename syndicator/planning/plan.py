@@ -41,15 +41,8 @@ from syndicator.planning.projection import (
 )
 from syndicator.planning.stock import StockView, stock_views
 from syndicator.store import Store
-from syndicator.store.repo import (
-    confirmed_unit_keys,
-    ledger_sums,
-    listed_count,
-    listed_skus,
-    load_listings,
-    load_stock_counts,
-    stock_count_values,
-)
+from syndicator.store.ledger import ledger_sums, load_stock_counts, stock_count_values
+from syndicator.store.listings import confirmed_unit_keys, listed_count, listed_skus, load_listings
 
 __all__ = [
     "ChannelPlan",

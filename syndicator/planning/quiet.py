@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, func, select
 
 from syndicator.catalog.loader import path_digest
-from syndicator.store.activity import read_cursor, write_cursor
+from syndicator.store.cursors import read_cursor, write_cursor
 from syndicator.store.schema import cursors, listings, stock_counts, stock_ledger
 
 __all__ = [

@@ -40,8 +40,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from syndicator.common.logs import get_logger
 from syndicator.domain.reviews import Review, ReviewSource
 from syndicator.reviews.language import review_language
-from syndicator.store.repo import upsert
 from syndicator.store.schema import reviews
+from syndicator.store.sql import upsert
 
 __all__ = [
     "REVIEW_COLUMNS",

@@ -25,7 +25,8 @@ from syndicator.common.logs import FailureLog, get_logger
 from syndicator.config import Config
 from syndicator.service.status import backlog
 from syndicator.store import Store
-from syndicator.store.activity import raise_alert, read_cursor, resolve_alerts, write_cursor
+from syndicator.store.alerts import raise_alert, resolve_alerts
+from syndicator.store.cursors import read_cursor, write_cursor
 from syndicator.store.schema import alerts
 
 __all__ = ["Notifier", "check_backlog"]

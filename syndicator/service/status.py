@@ -32,7 +32,7 @@ from syndicator.config import Config
 from syndicator.domain.quotas import LONG_WINDOW, QuotaRule
 from syndicator.errors import SetupError
 from syndicator.store import Store
-from syndicator.store.activity import Alert, open_alerts
+from syndicator.store.alerts import Alert, open_alerts
 from syndicator.store.passes import ERROR_OUTCOMES, PassRecord, last_passes, quota_accounts
 from syndicator.store.quota import quota_usage
 from syndicator.store.schema import journal, listings, orders, reviews

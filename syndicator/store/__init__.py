@@ -1,10 +1,13 @@
-"""The state store: what each channel shows, stock counts and ledger, orders, reviews,
-cursors and the journal. SQLite by default, any SQLAlchemy URL (PostgreSQL) later."""
+"""All SQL and the migrations, and nothing else.
+
+SQLite by default, PostgreSQL by URL; portable SQL only (SQLAlchemy Core, each dialect's
+``ON CONFLICT``). One module per kind of record: listings, the stock ledger, the journal,
+alerts, cursors, passes, quotas, tokens, leases, the planning marks and bases, reviews.
+Every function takes an open :class:`~sqlalchemy.Connection`; :class:`Store` opens them.
+"""
 
 from __future__ import annotations
 
-from syndicator.domain.listings import ListingState
-from syndicator.domain.stock import StockCount
 from syndicator.store.db import Store
 
-__all__ = ["ListingState", "StockCount", "Store"]
+__all__ = ["Store"]

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, select
 
-from syndicator.store.repo import upsert
 from syndicator.store.schema import journal, passes
+from syndicator.store.sql import upsert
 
 __all__ = [
     "ERROR_OUTCOMES",

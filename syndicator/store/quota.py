@@ -27,8 +27,8 @@ from sqlalchemy.engine import Connection
 from syndicator.domain.quotas import LONG_WINDOW, QuotaRule
 from syndicator.errors import QuotaWait
 from syndicator.store.db import Store
-from syndicator.store.repo import upsert
 from syndicator.store.schema import quota_buckets
+from syndicator.store.sql import upsert
 
 __all__ = ["QuotaUsage", "StoreQuota", "quota_usage"]
 

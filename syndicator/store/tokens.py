@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 
 from syndicator.common.logs import add_secrets
 from syndicator.store.db import Store
-from syndicator.store.repo import upsert
 from syndicator.store.schema import channel_tokens
+from syndicator.store.sql import upsert
 
 __all__ = ["StoreTokens", "is_secret_name", "stored_secrets"]
 

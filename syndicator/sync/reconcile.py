@@ -50,30 +50,22 @@ from syndicator.planning.stock import new_counts
 from syndicator.plugins import Capability
 from syndicator.reviews.store import record_reviews
 from syndicator.store import Store
-from syndicator.store.activity import (
-    JournalEntry,
+from syndicator.store.alerts import raise_alert, resolve_alerts
+from syndicator.store.cursors import read_cursor, write_cursor
+from syndicator.store.journal import JournalEntry, write_journal
+from syndicator.store.ledger import load_stock_counts, record_orders, sales_since, save_stock_counts
+from syndicator.store.listings import (
+    listed_count,
     listing_attempts,
+    load_listings,
     mark_pending,
     mark_unsure,
-    raise_alert,
-    read_cursor,
     record_failure,
-    record_orders,
+    rekey_listings,
     reset_attempts,
-    resolve_alerts,
-    sales_since,
-    write_cursor,
-    write_journal,
+    save_listings,
 )
 from syndicator.store.passes import record_run
-from syndicator.store.repo import (
-    listed_count,
-    load_listings,
-    load_stock_counts,
-    rekey_listings,
-    save_listings,
-    save_stock_counts,
-)
 from syndicator.sync.opener import open_connector
 
 __all__ = ["WRITE_ACTIONS", "ChannelRun", "SyncReport", "record_plan", "sync_once"]

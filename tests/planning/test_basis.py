@@ -28,7 +28,7 @@ from syndicator.planning.basis import Basis, load_basis, save_basis
 from syndicator.planning.operations import Action
 from syndicator.planning.plan import PlanReport, basis_to_keep, make_plan
 from syndicator.planning.projection import Projector
-from syndicator.store.activity import mark_unsure
+from syndicator.store.listings import mark_unsure
 from syndicator.sync.reconcile import record_plan
 from tests.planning.test_plan import ROWS, TODAY, World, world  # noqa: F401  (the fixture)
 

@@ -20,7 +20,8 @@ from syndicator.planning.plan import PlanReport, make_plan
 from syndicator.planning.stock import new_counts
 from syndicator.plugins import ChannelType
 from syndicator.store import Store
-from syndicator.store.repo import save_listings, save_stock_counts
+from syndicator.store.ledger import save_stock_counts
+from syndicator.store.listings import save_listings
 from syndicator.store.schema import stock_ledger
 from tests.conftest import JPEG
 

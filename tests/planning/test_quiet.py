@@ -11,7 +11,7 @@ from syndicator.planning import quiet
 from syndicator.planning.operations import Action
 from syndicator.planning.plan import PlanReport, make_plan
 from syndicator.planning.projection import Projector
-from syndicator.store.activity import mark_unsure
+from syndicator.store.listings import mark_unsure
 from tests.planning.test_plan import ROWS, TODAY, World, world  # noqa: F401  (the fixture)
 
 

@@ -22,7 +22,7 @@ from syndicator.catalog import Catalog, Product, load_catalog
 from syndicator.config import Config, load_config
 from syndicator.plugins import load_channel_types
 from syndicator.store import Store
-from syndicator.store.repo import load_listings
+from syndicator.store.listings import load_listings
 from syndicator.store.schema import reviews, stock_ledger
 from syndicator.sync.reconcile import SyncReport, sync_once
 from tests.conftest import REPO

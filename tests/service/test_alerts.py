@@ -17,7 +17,8 @@ import pytest
 from syndicator.common.logs import configure_logging
 from syndicator.config import AlertsConfig, Config, DaemonConfig, SecretRef
 from syndicator.service.alerts import Notifier, check_backlog
-from syndicator.store.activity import mark_pending, open_alerts, raise_alert, resolve_alerts
+from syndicator.store.alerts import open_alerts, raise_alert, resolve_alerts
+from syndicator.store.listings import mark_pending
 from tests.planning.test_plan import World, world  # noqa: F401  (the fixture)
 
 TOKEN = "T0KEN-of-the-webhook-9f8e7d"

@@ -26,13 +26,8 @@ from syndicator.errors import Throttled
 from syndicator.service.endpoint import DaemonHttp, HealthState
 from syndicator.service.metrics import Metrics
 from syndicator.store import Store
-from syndicator.store.activity import (
-    JournalEntry,
-    mark_unsure,
-    query_journal,
-    record_failure,
-    write_journal,
-)
+from syndicator.store.journal import JournalEntry, query_journal, write_journal
+from syndicator.store.listings import mark_unsure, record_failure
 from syndicator.store.schema import quota_buckets
 from syndicator.sync.opener import open_connector
 from tests.connectors.kit import World

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from syndicator.cli import app
 from syndicator.service.status import StatusReport, backlog, channel_status, listing_state
 from syndicator.store import Store
-from syndicator.store.activity import mark_unsure
+from syndicator.store.listings import mark_unsure
 from syndicator.store.passes import (
     PassRecord,
     last_passes,

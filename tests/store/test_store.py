@@ -17,13 +17,8 @@ from sqlalchemy import inspect, select
 from syndicator.domain.listings import ListingState
 from syndicator.domain.stock import StockCount
 from syndicator.store import Store
-from syndicator.store.repo import (
-    ledger_sums,
-    load_listings,
-    load_stock_counts,
-    save_listings,
-    save_stock_counts,
-)
+from syndicator.store.ledger import ledger_sums, load_stock_counts, save_stock_counts
+from syndicator.store.listings import load_listings, save_listings
 from syndicator.store.schema import listings, metadata, stock_ledger
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

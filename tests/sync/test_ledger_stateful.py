@@ -51,8 +51,9 @@ from syndicator.planning.plan import CooperativePlan, PlanReport, basis_to_keep,
 from syndicator.planning.projection import Projector
 from syndicator.plugins import load_channel_types
 from syndicator.store import Store
-from syndicator.store.activity import open_alerts, record_orders
-from syndicator.store.repo import load_listings, save_listings
+from syndicator.store.alerts import open_alerts
+from syndicator.store.ledger import record_orders
+from syndicator.store.listings import load_listings, save_listings
 from syndicator.store.schema import stock_ledger
 from syndicator.sync.reconcile import WRITE_ACTIONS, record_plan
 from tests.conftest import JPEG

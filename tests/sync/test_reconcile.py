@@ -20,7 +20,8 @@ from syndicator.catalog.loader import path_digest
 from syndicator.config import Config
 from syndicator.planning.basis import load_basis
 from syndicator.planning.plan import make_plan
-from syndicator.store.activity import open_alerts, query_journal
+from syndicator.store.alerts import open_alerts
+from syndicator.store.journal import query_journal
 from syndicator.store.schema import stock_ledger
 from syndicator.sync.reconcile import SyncReport, sync_once
 from tests.connectors.kit import CATALOG, SKUS, World

@@ -1,8 +1,4 @@
-"""Reading and writing the store: small functions over a Connection, portable SQL only.
-
-Upserts use ``INSERT ... ON CONFLICT DO UPDATE``, which SQLite and PostgreSQL both have;
-the statement is built with the dialect's own ``insert`` so no SQL text is dialect-specific.
-"""
+"""Listing states: what each channel was last confirmed to show, what is in flight, what failed."""
 
 from __future__ import annotations
 
@@ -10,44 +6,35 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from syndicator.domain.listings import LISTED, LISTED_IF_REMOTE, ListingState
-from syndicator.domain.stock import StockCount
-from syndicator.store.schema import listings, stock_counts, stock_ledger
+from syndicator.store.schema import (
+    listings,
+)
+from syndicator.store.sql import CHUNK, upsert
 
 __all__ = [
-    "ledger_sums",
+    "confirmed_unit_keys",
+    "listed_count",
+    "listed_skus",
+    "listing_attempts",
     "load_listings",
-    "load_stock_counts",
+    "mark_pending",
+    "mark_unsure",
+    "record_failure",
     "rekey_listings",
+    "reset_attempts",
     "save_listings",
-    "save_stock_counts",
-    "upsert",
 ]
-
-
-_INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
-
-def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Iterable[str]) -> None:
-    """Insert rows, or update the existing ones with the same ``keys``."""
-    if not rows:
-        return
-    insert = _INSERTS.get(conn.dialect.name)
-    if insert is None:  # pragma: no cover - only the two supported databases
-        raise NotImplementedError(f"upsert on {conn.dialect.name}")
-    key_list = list(keys)
-    stmt = insert(table)
-    changed = {c: stmt.excluded[c] for c in rows[0] if c not in key_list}
-    conn.execute(stmt.on_conflict_do_update(index_elements=key_list, set_=changed), rows)
 
 
 _LISTING_COLUMNS = (
     "sku", "status", "parent_sku", "remote_id", "fingerprint", "price", "currency", "quantity",
     "language", "input_key", "last_error", "confirmed_at",
 )  # fmt: skip
+
+
 # What planning needs: the leading fields of ListingState, without the timestamps.
 _PLAN_COLUMNS = _LISTING_COLUMNS[:10]
 
@@ -65,14 +52,11 @@ def load_listings(
         return {row[0]: ListingState(*row) for row in conn.execute(query)}
     wanted = sorted(skus)
     out: dict[str, ListingState] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
         for row in conn.execute(query.where(listings.c.sku.in_(chunk))):
             out[row[0]] = ListingState(*row)
     return out
-
-
-_CHUNK = 500  # SKUs per IN (...): well under every database's limit on parameters
 
 
 def _listed(t: Any) -> Any:
@@ -171,65 +155,124 @@ def save_listings(
     upsert(conn, listings, rows, ("cooperative", "channel", "sku"))
 
 
-def load_stock_counts(
-    conn: Connection, cooperative: str, skus: Collection[str] | None = None
-) -> dict[str, StockCount]:
-    """The stored counts of a cooperative's SKUs (only ``skus`` when given)."""
-    c = stock_counts.c
-    query = select(c.sku, c.count, c.counted_at).where(c.cooperative == cooperative)
-    if skus is None:
-        return {sku: StockCount(count, at) for sku, count, at in conn.execute(query)}
-    out: dict[str, StockCount] = {}
-    wanted = sorted(skus)
-    for start in range(0, len(wanted), _CHUNK):
-        rows = conn.execute(query.where(c.sku.in_(wanted[start : start + _CHUNK])))
-        out.update((sku, StockCount(count, at)) for sku, count, at in rows)
+# --------------------------------------------------------------------------- listings
+def listing_attempts(
+    conn: Connection, cooperative: str, channel: str, skus: Sequence[str]
+) -> dict[str, int]:
+    """Failures since the last success, per SKU (absent: none)."""
+    c = listings.c
+    out: dict[str, int] = {}
+    for start in range(0, len(skus), 500):
+        chunk = list(skus[start : start + 500])
+        query = select(c.sku, c.attempts).where(
+            c.cooperative == cooperative, c.channel == channel, c.sku.in_(chunk), c.attempts > 0
+        )
+        out.update({row[0]: row[1] for row in conn.execute(query)})
     return out
 
 
-def stock_count_values(conn: Connection, cooperative: str) -> dict[str, int]:
-    """Just the stored count of each SKU, without its date (cheap, for skipping)."""
-    c = stock_counts.c
-    query = select(c.sku, c.count).where(c.cooperative == cooperative)
-    return {row[0]: row[1] for row in conn.execute(query).all()}
+def mark_pending(
+    conn: Connection,
+    cooperative: str,
+    channel: str,
+    creates: Sequence[tuple[str, str | None]],
+    now: datetime,
+) -> None:
+    """Before a create is sent: the SKU is ``pending`` on the channel. A pass killed after
+    the channel created the listing but before its answer was saved leaves this trace, and
+    the next create of that SKU looks it up on the channel before creating."""
+    c = listings.c
+    for sku, parent in creates:
+        found = conn.execute(
+            select(c.id).where(c.cooperative == cooperative, c.channel == channel, c.sku == sku)
+        ).first()
+        if found is None:
+            conn.execute(
+                listings.insert().values(
+                    cooperative=cooperative,
+                    channel=channel,
+                    sku=sku,
+                    parent_sku=parent,
+                    status="pending",
+                    attempts=0,
+                    updated_at=now,
+                )
+            )
 
 
-def save_stock_counts(conn: Connection, cooperative: str, counts: Mapping[str, StockCount]) -> None:
-    rows = [
-        {"cooperative": cooperative, "sku": sku, "count": c.count, "counted_at": c.counted_at}
-        for sku, c in counts.items()
-    ]
-    upsert(conn, stock_counts, rows, ("cooperative", "sku"))
-
-
-def ledger_sums(
-    conn: Connection, cooperative: str, since: datetime
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Stock changes per SKU: after each SKU's stored count, and after ``since`` ("after"
-    includes the same instant: counts are dated to the whole second, as shops date orders).
-
-    The first applies to SKUs whose count has not changed in the catalog; the second to
-    SKUs counted anew when the catalog file was saved at ``since``.
-    """
-    after_count = conn.execute(
-        select(stock_ledger.c.sku, func.sum(stock_ledger.c.delta))
-        .join(
-            stock_counts,
-            (stock_counts.c.cooperative == stock_ledger.c.cooperative)
-            & (stock_counts.c.sku == stock_ledger.c.sku),
+def record_failure(
+    conn: Connection,
+    cooperative: str,
+    channel: str,
+    sku: str,
+    parent: str | None,
+    message: str,
+    remote_id: str | None,
+    now: datetime,
+) -> int:
+    """The channel refused or failed an operation on ``sku``: keep what it last confirmed,
+    note its message, count the attempt. Returns the attempts so far."""
+    c = listings.c
+    where = (c.cooperative == cooperative, c.channel == channel, c.sku == sku)
+    row = conn.execute(select(c.attempts, c.status, c.remote_id).where(*where)).first()
+    if row is None:
+        conn.execute(
+            listings.insert().values(
+                cooperative=cooperative,
+                channel=channel,
+                sku=sku,
+                parent_sku=parent,
+                status="failed",
+                remote_id=remote_id,
+                last_error=message,
+                last_error_at=now,
+                attempts=1,
+                updated_at=now,
+            )
         )
-        .where(
-            stock_ledger.c.cooperative == cooperative,
-            stock_ledger.c.occurred_at >= stock_counts.c.counted_at,
+        return 1
+    values: dict[str, Any] = {
+        "last_error": message,
+        "last_error_at": now,
+        "attempts": row.attempts + 1,
+        "updated_at": now,
+    }
+    if row.status == "pending":
+        values["status"] = "failed"
+    if remote_id and not row.remote_id:
+        values["remote_id"] = remote_id
+    conn.execute(update(listings).where(*where).values(**values))
+    return int(row.attempts) + 1
+
+
+def reset_attempts(conn: Connection, cooperative: str, channel: str, skus: Sequence[str]) -> None:
+    """The channel confirmed these SKUs: no failure counts any more."""
+    c = listings.c
+    for start in range(0, len(skus), 500):
+        chunk = list(skus[start : start + 500])
+        conn.execute(
+            update(listings)
+            .where(
+                c.cooperative == cooperative, c.channel == channel, c.sku.in_(chunk), c.attempts > 0
+            )
+            .values(attempts=0)
         )
-        .group_by(stock_ledger.c.sku)
-    )
-    after_since = conn.execute(
-        select(stock_ledger.c.sku, func.sum(stock_ledger.c.delta))
-        .where(stock_ledger.c.cooperative == cooperative, stock_ledger.c.occurred_at >= since)
-        .group_by(stock_ledger.c.sku)
-    )
-    return (
-        {sku: int(total) for sku, total in after_count},
-        {sku: int(total) for sku, total in after_since},
-    )
+
+
+def mark_unsure(
+    conn: Connection, cooperative: str, channel: str, skus: Sequence[str], now: datetime
+) -> None:
+    """The store no longer knows what the channel shows for ``skus``: their input key,
+    fingerprint, price and quantity are dropped, so the next plan works them out again and
+    sends what the catalog says (every write is idempotent). Used before a change is sent (a
+    pass killed after the channel applied it but before its answer was saved must not leave
+    the store claiming the old state), and when the channel itself moved its stock (a sale or
+    a cancellation on that channel changes its listed quantity without us)."""
+    c = listings.c
+    for start in range(0, len(skus), 500):
+        chunk = list(skus[start : start + 500])
+        conn.execute(
+            update(listings)
+            .where(c.cooperative == cooperative, c.channel == channel, c.sku.in_(chunk))
+            .values(input_key=None, fingerprint=None, price=None, quantity=None, updated_at=now)
+        )
