@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from syndicator.connector import QuotaRule
 
-__all__ = ["QUOTAS", "Quota", "quota_rules"]
+__all__ = ["QUOTAS", "Limit", "quota_rules"]
 
 
 @dataclass(frozen=True, slots=True)
-class Quota:
+class Limit:
     rate: float  # tokens per second
     burst: int  # bucket size
     per_day: int | None = None  # a second, daily bucket (Etsy)
@@ -26,26 +26,26 @@ class Quota:
 # Amazon: the usage plans in the SP-API models (rate / burst per selling partner).
 # Etsy: per API key, 10 per second and 10,000 per day (the historic defaults).
 # ANOU-style: our own published limits, see docs/anou-api.md.
-QUOTAS: dict[tuple[str, str], Quota] = {
-    ("amazon", "lwaToken"): Quota(10, 100),
-    ("amazon", "putListingsItem"): Quota(5, 10),
-    ("amazon", "patchListingsItem"): Quota(5, 10),
-    ("amazon", "getListingsItem"): Quota(5, 10),
-    ("amazon", "deleteListingsItem"): Quota(5, 10),
-    ("amazon", "searchListingsItems"): Quota(5, 5),
-    ("amazon", "createFeedDocument"): Quota(0.5, 15),
-    ("amazon", "createFeed"): Quota(0.0083, 15),
-    ("amazon", "getFeed"): Quota(2, 15),
-    ("amazon", "getFeedDocument"): Quota(0.0222, 10),
-    ("amazon", "searchOrders"): Quota(0.0056, 20),
-    ("amazon", "getOrder"): Quota(0.5, 30),
-    ("amazon", "getOrders"): Quota(0.0167, 20),
-    ("amazon", "getOrderItems"): Quota(0.5, 30),
-    ("amazon", "createReport"): Quota(0.0167, 15),
-    ("amazon", "getReport"): Quota(2, 15),
-    ("amazon", "getReportDocument"): Quota(0.0167, 15),
-    ("etsy", "*"): Quota(10, 10, per_day=10_000),
-    ("anou", "*"): Quota(20, 40, per_day=100_000),
+QUOTAS: dict[tuple[str, str], Limit] = {
+    ("amazon", "lwaToken"): Limit(10, 100),
+    ("amazon", "putListingsItem"): Limit(5, 10),
+    ("amazon", "patchListingsItem"): Limit(5, 10),
+    ("amazon", "getListingsItem"): Limit(5, 10),
+    ("amazon", "deleteListingsItem"): Limit(5, 10),
+    ("amazon", "searchListingsItems"): Limit(5, 5),
+    ("amazon", "createFeedDocument"): Limit(0.5, 15),
+    ("amazon", "createFeed"): Limit(0.0083, 15),
+    ("amazon", "getFeed"): Limit(2, 15),
+    ("amazon", "getFeedDocument"): Limit(0.0222, 10),
+    ("amazon", "searchOrders"): Limit(0.0056, 20),
+    ("amazon", "getOrder"): Limit(0.5, 30),
+    ("amazon", "getOrders"): Limit(0.0167, 20),
+    ("amazon", "getOrderItems"): Limit(0.5, 30),
+    ("amazon", "createReport"): Limit(0.0167, 15),
+    ("amazon", "getReport"): Limit(2, 15),
+    ("amazon", "getReportDocument"): Limit(0.0167, 15),
+    ("etsy", "*"): Limit(10, 10, per_day=10_000),
+    ("anou", "*"): Limit(20, 40, per_day=100_000),
 }
 
 

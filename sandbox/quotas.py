@@ -16,9 +16,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from connectors.limits import QUOTAS, Quota
+from connectors.limits import QUOTAS, Limit
 
-__all__ = ["QUOTAS", "Buckets", "Quota", "TakeResult"]
+__all__ = ["QUOTAS", "Buckets", "Limit", "TakeResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ class Buckets:
         *,
         factor: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
-        table: dict[tuple[str, str], Quota] | None = None,
+        table: dict[tuple[str, str], Limit] | None = None,
     ) -> None:
         self.marketplace = marketplace
         self.factor = factor
@@ -59,7 +59,7 @@ class Buckets:
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
 
-    def quota(self, operation: str) -> tuple[str, Quota]:
+    def quota(self, operation: str) -> tuple[str, Limit]:
         """The bucket name and quota an operation draws from."""
         if (self.marketplace, operation) in self.table:
             return operation, self.table[(self.marketplace, operation)]
