@@ -5,7 +5,7 @@ A caller catches a group, never a list of unrelated classes: the sync pass stops
 on :class:`StopAndAlert`, waits on :class:`Wait`, retries :class:`Retry` (through the one
 :class:`~syndicator.channels.calls.Caller`), records :class:`RecordAndGoOn` against the one
 item and goes on; the command line prints :class:`FixInput` with its file and line and
-exits 2. ::
+exits 2; a reader that meets a :class:`Fallback` does the same work the long, exact way. ::
 
     SyndicatorError
     ├── FixInput              the input is wrong: say where and what to write instead
@@ -26,8 +26,11 @@ exits 2. ::
     │                             rest waits for the next pass (also a TimeoutError)
     ├── Retry                 may pass: retried with jittered backoff, a bounded number of times
     │   └── Transient             a 5xx, a timeout, a dropped or empty answer (ChannelError)
-    └── RecordAndGoOn         record it against the one item and go on with the others
-        └── ItemRejected          the channel refuses this one item           (ChannelError)
+    ├── RecordAndGoOn         record it against the one item and go on with the others
+    │   └── ItemRejected          the channel refuses this one item           (ChannelError)
+    └── Fallback              a shortcut does not hold for this input: take the long way
+        └── NotSimple             a CSV file the quick cut cannot read: read it whole
+                                  (syndicator.catalog.csv_reader)
 
 :class:`ChannelError` is what the five channel failures share: the channel's own words
 (``message``, ``code``, HTTP ``status``, the API ``operation``). A rejected item is normally
@@ -42,6 +45,7 @@ __all__ = [
     "AuthError",
     "ChannelError",
     "DaemonStartError",
+    "Fallback",
     "FixInput",
     "InvalidValue",
     "ItemRejected",
@@ -94,6 +98,11 @@ class Retry(SyndicatorError):
 
 class RecordAndGoOn(SyndicatorError):
     """About one item only: record it against that item and go on with the others."""
+
+
+class Fallback(SyndicatorError):
+    """A shortcut that does not hold for this input: the caller does the same work the
+    long, exact way (the result is the same, only slower)."""
 
 
 # --------------------------------------------------------------------------- the input

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from syndicator.catalog.rules import BASE_FIELDS, OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
 from syndicator.common.problems import Problem, Severity, Unreadable, did_you_mean
 from syndicator.domain.languages import is_language
+from syndicator.errors import Fallback
 
 __all__ = [
     "CsvHeader",
@@ -308,7 +309,7 @@ def read_csv_rows(
 # the usual way: NotSimple.
 
 
-class NotSimple(Exception):
+class NotSimple(Fallback):
     """The file cannot be cut into records without parsing it all: read it the usual way."""
 
 

@@ -4,8 +4,8 @@ At the end of a pass of every channel of a cooperative, the pass keeps (:class:`
 digest of each row of the products the channels now show as planned (row digest -> SKU
 and parent SKU): not held, grouped plainly, every change sent confirmed. Products with a
 change a channel refused or that was not sent are left out; so are those the catalog or a
-channel holds. With it, each channel gets a *basis mark* (see :mod:`syndicator.planning.quiet`): the
-store as the basis saw it.
+channel holds. With it, each channel gets a *basis mark* (see
+:mod:`syndicator.planning.marks`): the store as the basis saw it.
 
 When each channel's basis mark still matches, worked out with the basis's file digest
 instead of the file's own, the listings, counts, settings and rates are as they were; the
@@ -27,18 +27,16 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from syndicator.planning.incremental import Family
-from syndicator.planning.quiet import ledger_end
-from syndicator.store.schema import plan_bases
-from syndicator.store.sql import upsert
+from syndicator.store.bases import BasisHead, basis_head, basis_records, save_basis_row
 
 __all__ = [
     "BASIS_VERSION",
     "Basis",
     "BasisDraft",
-    "basis_head",
+    "kept_head",
     "load_basis",
     "save_basis",
 ]
@@ -124,44 +122,37 @@ def _plain(sku: str) -> bool:
     return "\n" not in sku and "\x1e" not in sku
 
 
-def basis_head(conn: Connection, cooperative: str) -> tuple[str, int] | None:
-    """The file digest and ledger id of the cooperative's basis, without reading its rows
-    (None: none of this version)."""
-    c = plan_bases.c
-    row = conn.execute(
-        select(c.file_digest, c.version, c.ledger_id).where(c.cooperative == cooperative)
-    ).one_or_none()
-    if row is None or row.version != BASIS_VERSION:
-        return None
-    return row.file_digest, int(row.ledger_id or 0)
+def kept_head(conn: Connection, cooperative: str) -> BasisHead | None:
+    """The head of the cooperative's basis, without its records (None: none of this
+    version)."""
+    head = basis_head(conn, cooperative)
+    return head if head is not None and head.version == BASIS_VERSION else None
 
 
-def load_basis(
-    conn: Connection, cooperative: str, head: tuple[str, int] | None = None
-) -> Basis | None:
+def load_basis(conn: Connection, cooperative: str, head: BasisHead | None = None) -> Basis | None:
     """The cooperative's basis (None when there is none, or from another version).
-    ``head``: its :func:`basis_head`, when the caller read it already."""
-    head = head or basis_head(conn, cooperative)
+    ``head``: its :func:`kept_head`, when the caller read it already."""
+    head = head or kept_head(conn, cooperative)
     if head is None:
         return None
-    c = plan_bases.c
-    data = conn.execute(select(c.records).where(c.cooperative == cooperative)).scalar_one()
+    data = basis_records(conn, cooperative)
+    if data is None:
+        return None
     try:
-        return Basis.decode(head[0], data, head[1])
+        return Basis.decode(head.file_digest, data, head.ledger_id)
     except ValueError:  # damaged: plan as if there were none
         return None
 
 
 def save_basis(conn: Connection, cooperative: str, basis: Basis, now: datetime) -> None:
     """Remember ``basis``, with the ledger as it is now (call it in the pass's last write,
-    when the channels' quiet marks are set)."""
-    row = {
-        "cooperative": cooperative,
-        "file_digest": basis.file_digest,
-        "version": BASIS_VERSION,
-        "records": basis.encode(),
-        "rows": len(basis.records),
-        "ledger_id": ledger_end(conn, cooperative),
-        "saved_at": now,
-    }
-    upsert(conn, plan_bases, [row], ("cooperative",))
+    when the channels' marks are set)."""
+    save_basis_row(
+        conn,
+        cooperative,
+        file_digest=basis.file_digest,
+        version=BASIS_VERSION,
+        records=basis.encode(),
+        rows=len(basis.records),
+        now=now,
+    )

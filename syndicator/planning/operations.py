@@ -19,7 +19,7 @@ from syndicator.domain.listings import ListingState
 from syndicator.domain.money import Money
 from syndicator.planning.projection import Disabled, Held, Projection, Unchanged
 
-__all__ = ["REMOVED", "Action", "PlannedOp", "confirmed_state", "plan_channel"]
+__all__ = ["REMOVED", "WRITE_ACTIONS", "Action", "PlannedOp", "confirmed_state", "plan_channel"]
 
 
 REMOVED = "no longer in the catalog"  # the reason of a removed SKU's delist
@@ -34,6 +34,12 @@ class Action(StrEnum):
     DELETE = "delete"  # never planned: a sync turns a removed SKU's delist into it on request
     HOLD = "hold"
     UNCHANGED = "unchanged"
+
+
+# The actions that change something on the channel (hold and unchanged send nothing).
+WRITE_ACTIONS = frozenset(
+    (Action.CREATE, Action.UPDATE, Action.REPRICE, Action.RESTOCK, Action.DELIST, Action.DELETE)
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,36 +1,30 @@
-"""Plan every (cooperative, channel): load the catalog, read the store, project, diff.
+"""Plan every (cooperative, channel): which rows to check, project them, compare with the store.
 
 This is what ``syndicator plan`` shows and what a sync pass will execute. It never calls a
-channel. A catalog that cannot be read plans nothing for its cooperative: what the channels
-show stays as it is until the file is fixed.
+channel. A row goes one way: the catalog reads it, the selector
+(:mod:`syndicator.planning.selector`) says whether it needs checking at all, the rules
+check it, the projection works out what each channel should show, the operations compare
+that with what each channel was last confirmed to show. A catalog that cannot be read
+plans nothing for its cooperative: what the channels show stays as it is until the file is
+fixed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import Connection
 
-from syndicator.catalog import (
-    Catalog,
-    CatalogLimits,
-    CatalogRows,
-    CatalogScan,
-    NotSimple,
-    read_catalog,
-    scan_catalog,
-)
+from syndicator.catalog import Catalog, CatalogLimits, read_catalog
+from syndicator.catalog.model import Unit
 from syndicator.common.bulk import paused_gc
 from syndicator.common.problems import Problem, Severity, Unreadable, did_you_mean
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
-from syndicator.domain.pricing import ExchangeRate
+from syndicator.domain.listings import ListingState
 from syndicator.errors import ScopeError
-from syndicator.planning import quiet as quiet_marks
-from syndicator.planning.basis import Basis, BasisDraft, basis_head, load_basis
-from syndicator.planning.incremental import families_of, row_key, split_known, split_unchanged
-from syndicator.planning.operations import Action, PlannedOp, plan_channel
+from syndicator.planning.model import ChannelPlan, CooperativePlan, PlanReport
+from syndicator.planning.operations import plan_channel
 from syndicator.planning.projection import (
     Disabled,
     Held,
@@ -39,75 +33,16 @@ from syndicator.planning.projection import (
     Unchanged,
     unit_key,
 )
-from syndicator.planning.stock import StockView, stock_views
+from syndicator.planning.selector import Quiet, Selection, Selector
+from syndicator.planning.stock import stock_views
 from syndicator.store import Store
-from syndicator.store.ledger import ledger_sums, load_stock_counts, stock_count_values
-from syndicator.store.listings import confirmed_unit_keys, listed_count, listed_skus, load_listings
+from syndicator.store.ledger import ledger_sums, load_stock_counts
+from syndicator.store.listings import listed_count, listed_skus, load_listings
 
-__all__ = [
-    "ChannelPlan",
-    "CooperativePlan",
-    "PlanReport",
-    "basis_to_keep",
-    "current_projections",
-    "make_plan",
-]
+# A plan and its parts (syndicator.planning.model), with what makes them.
+__all__ = ["ChannelPlan", "CooperativePlan", "PlanReport", "current_projections", "make_plan"]
 
 STALE_RATE_DAYS = 45
-
-
-@dataclass(slots=True)
-class ChannelPlan:
-    cooperative: str
-    channel: ChannelConfig
-    ops: list[PlannedOp] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    rate: ExchangeRate | None = None
-
-    unchanged: int = 0  # SKUs left out unchecked: unchanged, with no op (see make_plan)
-    quiet: bool = False  # nothing changed since its last quiet pass: not planned at all
-
-    def counts(self) -> dict[Action, int]:
-        out = dict.fromkeys(Action, 0)
-        for op in self.ops:
-            out[op.action] += 1
-        out[Action.UNCHANGED] += self.unchanged
-        return out
-
-
-@dataclass(slots=True)
-class CooperativePlan:
-    cooperative: CooperativeConfig
-    catalog: Catalog | None = None
-    unreadable: Problem | None = None
-    channels: list[ChannelPlan] = field(default_factory=list)
-    stock: dict[str, StockView] = field(default_factory=dict)  # of the units checked
-    unchanged: int = 0  # units left out unchecked because nothing changed for them
-    digest: str | None = None  # of the catalog file's bytes the plan worked from
-    draft: BasisDraft | None = None  # what the pass keeps as its basis, once it has sent
-    from_basis: bool = False  # only the rows new since the basis were read (basis.py)
-
-
-@dataclass(slots=True)
-class PlanReport:
-    cooperatives: list[CooperativePlan] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def ops(self) -> Iterator[PlannedOp]:
-        for coop in self.cooperatives:
-            for channel in coop.channels:
-                yield from channel.ops
-
-    def problems(self) -> list[Problem]:
-        out: list[Problem] = []
-        for coop in self.cooperatives:
-            if coop.unreadable:
-                out.append(coop.unreadable)
-            if coop.catalog:
-                out += coop.catalog.problems
-            for channel in coop.channels:
-                out += channel.problems
-        return out
 
 
 def _select(
@@ -149,12 +84,12 @@ def make_plan(
 ) -> PlanReport:
     """The plan for the selected cooperatives and channels, as of ``today`` (for rates).
 
-    ``incremental``: leave out, unchecked, the products whose rows and stock gave every
-    channel's last confirmed listing (see :mod:`syndicator.planning.incremental`); they count as
-    unchanged. False checks and projects every row (``plan --all``, ``--explain``).
-    ``quiet``: a cooperative whose selected channels are all quiet (nothing changed since
-    a pass found nothing to do, see :mod:`syndicator.planning.quiet`) is not read nor planned: its
-    channel plans are empty and marked ``quiet``. For sync passes.
+    ``incremental``: leave out, unchecked, the products nothing changed for (see
+    :mod:`syndicator.planning.selector`); they count as unchanged. False checks and projects
+    every row (``plan --all``, ``--explain``). ``quiet``: a cooperative whose selected
+    channels are all quiet (nothing changed since a pass found nothing to do) is not read
+    nor planned: its channel plans are empty and marked ``quiet``; and the plan may start
+    from the last pass's basis, and leaves a draft of the next. For sync passes.
     """
     report = PlanReport()
     with paused_gc():
@@ -162,273 +97,179 @@ def make_plan(
         for coop, channels in _select(config, cooperative, channel):
             cplan = CooperativePlan(coop)
             report.cooperatives.append(cplan)
-            basis: _FromBasis | None = None
-            if quiet:
-                basis = _quiet_or_basis(config, store, cplan, channels, today)
-                if cplan.channels:  # every channel quiet: nothing to plan
-                    continue
-            scan: CatalogScan | None = None
+            projectors = _channel_plans(config, cplan, channels, today)
+            selector = Selector(
+                config, coop, cplan.channels, limits=limits, incremental=incremental, quiet=quiet
+            )
+            start = selector.start(store)
+            if isinstance(start, Quiet):
+                for chplan in cplan.channels:
+                    chplan.quiet = chplan.channel.enabled
+                cplan.digest = start.digest
+                continue
             try:
-                if basis is not None and incremental:
-                    scan = _scan(config, coop, limits, basis.basis)
-                read = scan.read if scan else _read(config, coop, limits)
+                read = selector.read(start)
             except Unreadable as exc:
                 cplan.unreadable = exc.problem
+                cplan.channels = []
                 continue
-            cplan.digest = read.digest
+            report.warnings += _stale_rates(cplan, today)
             with store.read() as conn:
-                _plan_cooperative(
-                    config, conn, cplan, read, channels, today, report, incremental,
-                    known=(scan, basis) if scan and basis else None,
-                    draft=quiet,
-                )  # fmt: skip
+                selection = selector.select(conn, read, start)
+                _plan_selected(conn, cplan, selection, projectors)
     return report
 
 
-def basis_to_keep(cplan: CooperativePlan, unconfirmed: Collection[str] = ()) -> Basis | None:
-    """The basis to remember once the plan's changes were sent (see
-    :mod:`syndicator.planning.basis`): the products none of whose SKUs the catalog or a channel
-    holds, or has a change not confirmed by its channel (``unconfirmed``: failed or not
-    sent). None when the plan leaves none (not a whole CSV file planned)."""
-    if cplan.draft is None:
-        return None
-    held = cplan.catalog.held.keys() if cplan.catalog else set()
-    left_out = set(held)
-    left_out.update(unconfirmed)
-    touched: set[str] = set()  # every SKU with an op: listed somewhere, maybe
-    for chplan in cplan.channels:
-        left_out.update(op.sku for op in chplan.ops if op.action is Action.HOLD)
-        touched.update(op.sku for op in chplan.ops)
-    return cplan.draft.basis(left_out, held | touched)
-
-
-def _read(config: Config, coop: CooperativeConfig, limits: CatalogLimits) -> CatalogRows:
-    return read_catalog(
-        config.catalog_path(coop),
-        channels=[c.id for c in coop.channels],
-        display=config.catalog_display(coop),
-        cooperative=coop.id,
-        limits=limits,
-    )
-
-
-def _scan(
-    config: Config, coop: CooperativeConfig, limits: CatalogLimits, basis: Basis
-) -> CatalogScan | None:
-    """The catalog read against ``basis`` (None: it must be read whole)."""
-    try:
-        return scan_catalog(
-            config.catalog_path(coop),
-            basis.records,
-            channels=[c.id for c in coop.channels],
-            display=config.catalog_display(coop),
-            cooperative=coop.id,
-            limits=limits,
-        )
-    except NotSimple:
-        return None
-
-
-@dataclass(slots=True)
-class _FromBasis:
-    """A basis the plan may start from, and the SKUs sold since it was kept."""
-
-    basis: Basis
-    sold: set[str]
-
-
-def _quiet_or_basis(
-    config: Config,
-    store: Store,
-    cplan: CooperativePlan,
-    channels: list[ChannelConfig],
-    today: date,
-) -> _FromBasis | None:
-    """Fill ``cplan`` with empty quiet channel plans when every selected channel of the
-    cooperative is quiet (see :mod:`syndicator.planning.quiet`). Otherwise, ``cplan`` untouched, the
-    cooperative's basis when every selected channel was quiet with the basis's file and
-    nothing changed since but the file and orders (new ledger lines: their SKUs are planned
-    in full; see :mod:`syndicator.planning.basis`), else None."""
-    coop = cplan.cooperative
-    digest = quiet_marks.digest_of(config.catalog_path(coop))
-    if digest is None:
-        return None
-    plans: list[ChannelPlan] = []
-    # Of each channel: its quiet mark, its basis mark, its key prefix, its listings' part.
-    marks: list[tuple[str | None, str | None, str, tuple[object, ...]]] = []
-    with store.read() as conn:
-        shared = quiet_marks.cooperative_part(conn, coop.id)
-        for ch in channels:
-            chplan = ChannelPlan(coop.id, ch)
-            plans.append(chplan)
-            if not ch.enabled:
-                continue
-            try:
-                chplan.rate = config.rates.rate(ch.currency, today)
-            except LookupError:
-                return None
-            stored = quiet_marks.stored_mark(conn, coop.id, ch.id)
-            kept = quiet_marks.stored_mark(conn, coop.id, ch.id, quiet_marks.BASIS_STREAM)
-            if stored is None and kept is None:
-                return None
-            prefix = Projector(ch, config.channel_types[ch.type], chplan.rate).key_prefix
-            own = quiet_marks.listing_part(conn, coop.id, ch.id)
-            marks.append((stored, kept, prefix, own))
-        if not marks:
-            return None
-        if all(q == quiet_marks.mark_of(digest, p, shared, own) for q, _, p, own in marks):
-            for chplan in plans:
-                chplan.quiet = chplan.channel.enabled
-            cplan.channels = plans
-            cplan.digest = digest
-            return None
-        head = basis_head(conn, coop.id)
-        if head is None:
-            return None
-        earlier, ledger_id = head
-
-        def kept_with(shared: tuple[object, ...]) -> bool:
-            return all(b == quiet_marks.mark_of(earlier, p, shared, own) for _, b, p, own in marks)
-
-        if kept_with(shared):
-            sold: set[str] = set()
-        elif kept_with(quiet_marks.cooperative_part(conn, coop.id, ledger_id)):
-            sold = quiet_marks.sold_since(conn, coop.id, ledger_id)  # only orders came in
-        else:
-            return None
-        basis = load_basis(conn, coop.id, head)
-        return None if basis is None else _FromBasis(basis, sold)
-
-
-def _plan_cooperative(
-    config: Config,
-    conn: Connection,
-    cplan: CooperativePlan,
-    read: CatalogRows,
-    channels: list[ChannelConfig],
-    today: date,
-    report: PlanReport,
-    incremental: bool,
-    *,
-    known: tuple[CatalogScan, _FromBasis] | None = None,
-    draft: bool = False,
-) -> None:
-    """``known``: the file read against a basis (only its new rows parsed): the products
-    the basis shows in step are left out unchecked (see :mod:`syndicator.planning.basis`).
-    ``draft``: leave in ``cplan.draft`` the basis to remember (CSV catalogs, incremental)."""
-    coop = cplan.cooperative
-    after_count, after_file = ledger_sums(conn, coop.id, read.modified_at)
-
-    # The channels that can be planned, each with its projector.
-    ready: list[tuple[ChannelPlan, Projector]] = []
+def _channel_plans(
+    config: Config, cplan: CooperativePlan, channels: list[ChannelConfig], today: date
+) -> dict[str, Projector]:
+    """A plan for each channel, with its rate and key prefix when it is planned at all
+    (enabled, with an exchange rate); the projector of each planned one, by channel id."""
+    projectors: dict[str, Projector] = {}
     for ch in channels:
-        chplan = ChannelPlan(coop.id, ch)
+        chplan = ChannelPlan(cplan.cooperative.id, ch)
         cplan.channels.append(chplan)
         if not ch.enabled:
             continue
         try:
-            rate = config.rates.rate(ch.currency, today)
+            chplan.rate = config.rates.rate(ch.currency, today)
         except LookupError as exc:
             chplan.problems.append(Problem(str(config.path), None, f"{ch.id}: {exc}"))
             continue
-        chplan.rate = rate
-        if rate.day and (today - rate.day).days > STALE_RATE_DAYS:
-            report.warnings.append(
-                f"{coop.id}/{ch.id}: the MAD->{ch.currency} rate is from "
+        projector = Projector(ch, config.channel_types[ch.type], chplan.rate)
+        chplan.key_prefix = projector.key_prefix
+        projectors[ch.id] = projector
+    return projectors
+
+
+def _stale_rates(cplan: CooperativePlan, today: date) -> list[str]:
+    out = []
+    for chplan in cplan.channels:
+        rate, ch = chplan.rate, chplan.channel
+        if rate is not None and rate.day and (today - rate.day).days > STALE_RATE_DAYS:
+            out.append(
+                f"{cplan.cooperative.id}/{ch.id}: the MAD->{ch.currency} rate is from "
                 f"{rate.day.isoformat()}, {(today - rate.day).days} days ago; add a "
                 "newer row to exchange_rates"
             )
-        ready.append((chplan, Projector(ch, config.channel_types[ch.type], rate)))
+    return out
 
-    unchanged: list[tuple[str, str | None]] = []
-    if known is not None and ready:
-        scan, start = known
-        rows, unchanged, kept, gone_skus = split_known(
-            scan.digests, scan.known, scan.parsed, start.basis.records, scan.parse, start.sold
-        )
-        cplan.from_basis = True
-        if draft:
-            keys = [row_key(r) for r in rows]
-            groups, _ = families_of(keys)
-            skus = start.basis.skus - gone_skus
-            digests = [r.digest for r in rows]
-            cplan.draft = BasisDraft(read.digest, kept, skus, digests, keys, groups)
-        catalog = read.build(rows)
-        del rows
-    elif incremental and ready:
-        confirmed = confirmed_unit_keys(
-            conn, coop.id, [(chplan.channel.id, p.key_prefix) for chplan, p in ready]
-        )
-        rows, unchanged, keys, groups = split_unchanged(
-            read.rows, stock_count_values(conn, coop.id), after_count, confirmed
-        )
-        if draft and read.format == "csv":
-            digests = [r.digest for r in read.rows]
-            cplan.draft = BasisDraft(read.digest, {}, frozenset(), digests, keys, groups)
-        catalog = read.build(rows)
-        del rows  # the rows checked are in the catalog now; keep no second copy
-    else:
-        catalog = read.build()
+
+def _plan_selected(
+    conn: Connection,
+    cplan: CooperativePlan,
+    selection: Selection,
+    projectors: Mapping[str, Projector],
+) -> None:
+    """Check the selected rows, project their units onto each planned channel, and compare
+    with what each channel was last confirmed to show."""
+    coop = cplan.cooperative.id
+    read = selection.read
+    cplan.digest = read.digest
+    cplan.draft = selection.draft
+    cplan.from_basis = selection.from_basis
+    catalog = read.build(selection.rows)
     read.rows = []  # what is left unchecked is not needed any more
+    selection.rows = None  # the rows checked are in the catalog now; keep no second copy
     cplan.catalog = catalog
-    cplan.unchanged = len(unchanged)
+    cplan.unchanged = len(selection.unchanged)
     units = list(catalog.units())
-    stored = load_stock_counts(conn, coop.id, [u.sku for u in units] if unchanged else None)
+    after_count, after_file = selection.after_count, selection.after_file
+    stored = load_stock_counts(conn, coop, [u.sku for u in units] if selection.unchanged else None)
     cplan.stock = stock_views(units, stored, after_count, after_file, catalog.modified_at)
     unit_keys = {u.sku: unit_key(u, cplan.stock[u.sku]) for u in units}
     held_reasons = {
         sku: f"left out of the catalog because of a problem on line {line}"
         for sku, line in catalog.held.items()
     }
-    held_available = _held_available(conn, coop.id, catalog, after_count, after_file)
-    unchanged_skus = {sku for sku, _ in unchanged}
-    # With a basis, a SKU listed and gone from the file is one the basis's file had.
+    held_available = _held_available(conn, coop, catalog, after_count, after_file)
+    unchanged = {sku for sku, _ in selection.unchanged}
+    # From a basis, a SKU listed and gone from the file is one the basis's file had.
     candidates: list[str] | None = None
-    if known is not None:
-        seen = unchanged_skus | unit_keys.keys() | catalog.held.keys()
-        seen.update(parent for _, parent in unchanged if parent)
-        candidates = [sku for sku in known[1].basis.skus if sku not in seen]
-    for chplan, projector in ready:
-        ch = chplan.channel
-        if not unchanged_skus:
-            listings = load_listings(conn, coop.id, ch.id)
-        else:  # only what this plan looks at: built units, held SKUs, possible delists
-            listings = load_listings(conn, coop.id, ch.id, set(unit_keys) | set(catalog.held))
-            shown = len(unchanged_skus) + sum(1 for s in listings.values() if s.listed)
-            if candidates is not None:  # from a basis: its SKUs may be gone, no others
-                listings.update(load_listings(conn, coop.id, ch.id, candidates))
-            elif listed_count(conn, coop.id, ch.id) > shown:  # SKUs gone from the catalog
-                gone = [k for k in listed_skus(conn, coop.id, ch.id) if k not in unchanged_skus]
-                listings.update(load_listings(conn, coop.id, ch.id, gone))
-        results: list[Projection | Held | Disabled | Unchanged] = []
-        for u in units:
-            stock = cplan.stock[u.sku]
-            key = projector.input_key(unit_keys[u.sku])
-            state = listings.get(u.sku)
-            if key is not None and state is not None and state.input_key == key and state.listed:
-                results.append(Unchanged(u.sku, u.parent_sku))
-            else:
-                results.append(projector.project(u, stock, key))
-        for r in results:
-            if isinstance(r, Held):
-                notes = [f"not listed on {ch.id}: {r.reason}"]
-            elif isinstance(r, Projection):
-                notes = [f"{ch.id}: {w}" for w in r.warnings]
-            else:
-                continue
-            chplan.problems += [
-                Problem(catalog.display, r.line, n, r.sku, Severity.WARNING) for n in notes
-            ]
+    if selection.basis_skus is not None:
+        seen = unchanged | unit_keys.keys() | catalog.held.keys()
+        seen.update(parent for _, parent in selection.unchanged if parent)
+        candidates = [sku for sku in selection.basis_skus if sku not in seen]
+    for chplan in cplan.channels:
+        projector = projectors.get(chplan.channel.id)
+        if projector is None:
+            continue
+        listings = _listings(
+            conn, chplan, unit_keys.keys() | catalog.held.keys(), unchanged, candidates
+        )
+        results = _project(projector, units, cplan, unit_keys, listings)
+        chplan.held = {r.sku for r in results if isinstance(r, Held)}
+        chplan.problems += _notes(chplan, results, catalog)
         chplan.ops = plan_channel(
-            coop.id,
-            ch.id,
+            coop,
+            chplan.channel.id,
             results,
             held_reasons,
             listings,
-            also_seen=unchanged_skus,
+            also_seen=unchanged,
             available={sku: projector.quantity(n) for sku, n in held_available.items()},
         )
-        chplan.unchanged = len(unchanged)
+        chplan.unchanged = len(selection.unchanged)
+
+
+def _listings(
+    conn: Connection,
+    chplan: ChannelPlan,
+    looked_at: set[str],
+    unchanged: set[str],
+    candidates: list[str] | None,
+) -> dict[str, ListingState]:
+    """The channel's listings this plan needs: all of them, or, when units were left
+    unchecked, only those of the units checked, the SKUs held and those that may have
+    left the file (``candidates`` from a basis; else any listed SKU not accounted for)."""
+    coop, ch = chplan.cooperative, chplan.channel.id
+    if not unchanged:
+        return load_listings(conn, coop, ch)
+    listings = load_listings(conn, coop, ch, looked_at)
+    shown = len(unchanged) + sum(1 for s in listings.values() if s.listed)
+    if candidates is not None:  # from a basis: its SKUs may be gone, no others
+        listings.update(load_listings(conn, coop, ch, candidates))
+    elif listed_count(conn, coop, ch) > shown:  # SKUs gone from the catalog
+        gone = [k for k in listed_skus(conn, coop, ch) if k not in unchanged]
+        listings.update(load_listings(conn, coop, ch, gone))
+    return listings
+
+
+def _project(
+    projector: Projector,
+    units: list[Unit],
+    cplan: CooperativePlan,
+    unit_keys: Mapping[str, str | None],
+    listings: Mapping[str, ListingState],
+) -> list[Projection | Held | Disabled | Unchanged]:
+    """Each unit as the channel should show it, or :class:`Unchanged` when it is worked out
+    from the very inputs of its last confirmed listing."""
+    results: list[Projection | Held | Disabled | Unchanged] = []
+    for u in units:
+        key = projector.input_key(unit_keys[u.sku])
+        state = listings.get(u.sku)
+        if key is not None and state is not None and state.input_key == key and state.listed:
+            results.append(Unchanged(u.sku, u.parent_sku))
+        else:
+            results.append(projector.project(u, cplan.stock[u.sku], key))
+    return results
+
+
+def _notes(
+    chplan: ChannelPlan, results: list[Projection | Held | Disabled | Unchanged], catalog: Catalog
+) -> list[Problem]:
+    """Why a unit is not listed on the channel, and what the channel leaves out of it."""
+    ch = chplan.channel.id
+    out = []
+    for r in results:
+        if isinstance(r, Held):
+            notes = [f"not listed on {ch}: {r.reason}"]
+        elif isinstance(r, Projection):
+            notes = [f"{ch}: {w}" for w in r.warnings]
+        else:
+            continue
+        out += [Problem(catalog.display, r.line, n, r.sku, Severity.WARNING) for n in notes]
+    return out
 
 
 def _held_available(

@@ -28,6 +28,7 @@ __all__ = [
     "Projection",
     "Projector",
     "Unchanged",
+    "key_prefix",
     "unit_key",
     "unit_key_of",
 ]
@@ -128,6 +129,20 @@ def unit_key_of(product_digest: str, variant_digest: str, stock: int) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+def key_prefix(channel: ChannelConfig, channel_type: ChannelType, rate: ExchangeRate) -> str:
+    """What every input key of a channel starts with: everything a projection depends on
+    besides the unit and its stock (its settings, type and rate, this version)."""
+    parts = (
+        __version__,
+        FINGERPRINT_VERSION,
+        KEY_VERSION,
+        channel_type.name,
+        channel.model_dump_json(),
+        str(rate.rate),
+    )
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest() + "."
+
+
 class Projector:
     """Projects the units of one cooperative's catalog onto one channel."""
 
@@ -139,26 +154,12 @@ class Projector:
         self.rate = rate
         self.rule: PriceRule = channel.price_rule()
         self._quotes: dict[Decimal, PriceQuote] = {}
-        # Everything a projection depends on besides the unit and its stock.
-        parts = (
-            __version__,
-            FINGERPRINT_VERSION,
-            KEY_VERSION,
-            channel_type.name,
-            channel.model_dump_json(),
-        )
-        seed = "|".join((*parts, str(rate.rate)))
-        self._seed_hash = hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
+        self.key_prefix = key_prefix(channel, channel_type, rate)
 
     def input_key(self, unit_key: str | None) -> str | None:
         """Identifies all a projection is worked out from: the unit (see :func:`unit_key`),
         this channel's settings and rate, this version of Syndicator."""
         return None if unit_key is None else f"{self.key_prefix}{unit_key}"
-
-    @property
-    def key_prefix(self) -> str:
-        """What every input key of this channel (settings, rate, version) starts with."""
-        return f"{self._seed_hash}."
 
     def quantity(self, available: int, row_buffer: int = 0) -> int:
         """What this channel may show of ``available`` pieces: its own stock buffer and the

@@ -76,7 +76,7 @@ listings = Table(
     Column("confirmed_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("cooperative", "channel", "sku"),
-    # Covers a channel's quiet-mark aggregates (syndicator/planning/quiet.py): no table scan.
+    # Covers a channel's quiet-mark aggregates (syndicator/store/marks.py): no table scan.
     Index(None, "cooperative", "channel", "updated_at", "attempts"),
 )
 

@@ -41,11 +41,16 @@ from syndicator.common.bulk import paused_gc
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.domain.listings import ListingState
 from syndicator.errors import ChannelError, QuotaWait
-from syndicator.planning import quiet
-from syndicator.planning.basis import save_basis
-from syndicator.planning.operations import REMOVED, Action, PlannedOp, confirmed_state
-from syndicator.planning.plan import ChannelPlan, CooperativePlan, basis_to_keep, make_plan
-from syndicator.planning.projection import Projector
+from syndicator.planning.marks import Sent, keep_marks
+from syndicator.planning.model import ChannelPlan, CooperativePlan
+from syndicator.planning.operations import (
+    REMOVED,
+    WRITE_ACTIONS,
+    Action,
+    PlannedOp,
+    confirmed_state,
+)
+from syndicator.planning.plan import make_plan
 from syndicator.planning.stock import new_counts
 from syndicator.plugins import Capability
 from syndicator.reviews.store import record_reviews
@@ -68,18 +73,9 @@ from syndicator.store.listings import (
 from syndicator.store.passes import record_run
 from syndicator.sync.opener import open_connector
 
-__all__ = ["WRITE_ACTIONS", "ChannelRun", "SyncReport", "record_plan", "sync_once"]
+__all__ = ["ChannelRun", "SyncReport", "record_plan", "sync_once"]
 
 log = logging.getLogger("syndicator.sync")
-
-WRITE_ACTIONS = (
-    Action.CREATE,
-    Action.UPDATE,
-    Action.REPRICE,
-    Action.RESTOCK,
-    Action.DELIST,
-    Action.DELETE,
-)
 
 
 @dataclass(slots=True)
@@ -318,49 +314,16 @@ class _Pass:
 
     def mark(self, cplan: CooperativePlan, runs: Mapping[str, ChannelRun], whole: bool) -> None:
         """What the next pass starts from, in one transaction once this one has sent all it
-        could: each channel in step with the catalog is marked quiet, so that the next pass
-        skips it while nothing changes (syndicator/planning/quiet.py), the others are not. In step:
-        every change the plan asked for was confirmed by the channel (or none was needed),
-        nothing failed, nothing was left for later; the store then holds what a new plan
-        would find in step. ``whole`` (every channel of the cooperative planned): the basis
-        too (syndicator/planning/basis.py), with each channel's basis mark."""
-        coop = cplan.cooperative
-        planned = [c for c in cplan.channels if not c.quiet]
-        if not planned:
+        could: quiet marks, and with ``whole`` (every channel of the cooperative planned)
+        the basis (syndicator/planning/marks.py)."""
+        if all(c.quiet for c in cplan.channels):
             return  # every channel quiet: their marks and the basis hold as they are
-        basis, unconfirmed = None, set[str]()
-        digest = cplan.digest
-        if whole and cplan.draft is not None and digest is not None:
-            for chplan in planned:
-                run = runs.get(chplan.channel.id)
-                if chplan.channel.enabled and (run is None or chplan.rate is None):
-                    break  # a channel not planned: no basis
-                if run is not None:
-                    sent = {op.sku for op in chplan.ops if op.action in WRITE_ACTIONS}
-                    unconfirmed |= sent - run.confirmed
-            else:
-                basis = basis_to_keep(cplan, unconfirmed)
-        now = _now()
+        sent = {
+            channel: Sent(frozenset(run.confirmed), run.stopped is None and not run.failed)
+            for channel, run in runs.items()
+        }
         with self.store.write() as conn:
-            if basis is not None:
-                save_basis(conn, coop.id, basis, now)
-            shared = quiet.cooperative_part(conn, coop.id)
-            for chplan in planned:
-                ch, run = chplan.channel, runs.get(chplan.channel.id)
-                if digest is None or chplan.rate is None or run is None:
-                    quiet.forget(conn, coop.id, ch.id)
-                    continue
-                prefix = Projector(ch, self.config.channel_types[ch.type], chplan.rate).key_prefix
-                mark = quiet.mark_of(
-                    digest, prefix, shared, quiet.listing_part(conn, coop.id, ch.id)
-                )
-                asked = sum(1 for op in chplan.ops if op.action in WRITE_ACTIONS)
-                if run.stopped is None and not run.failed and run.done.total() == asked:
-                    write_cursor(conn, coop.id, ch.id, quiet.STREAM, mark, now)
-                else:
-                    quiet.forget(conn, coop.id, ch.id)
-                if basis is not None:
-                    write_cursor(conn, coop.id, ch.id, quiet.BASIS_STREAM, mark, now)
+            keep_marks(conn, cplan, _now(), sent, whole=whole)
 
     # ------------------------------------------------------------------ 4. execute
     def execute(self, coop: CooperativeConfig, chplan: ChannelPlan, run: ChannelRun) -> None:

@@ -23,11 +23,11 @@ from syndicator.catalog.csv_reader import (
     scan_records,
 )
 from syndicator.common.problems import Severity
-from syndicator.planning import projection, quiet
-from syndicator.planning.basis import Basis, load_basis, save_basis
+from syndicator.planning import projection
+from syndicator.planning.basis import Basis, load_basis
+from syndicator.planning.marks import basis_to_keep, keep_marks
 from syndicator.planning.operations import Action
-from syndicator.planning.plan import PlanReport, basis_to_keep, make_plan
-from syndicator.planning.projection import Projector
+from syndicator.planning.plan import PlanReport, make_plan
 from syndicator.store.listings import mark_unsure
 from syndicator.sync.reconcile import record_plan
 from tests.planning.test_plan import ROWS, TODAY, World, world  # noqa: F401  (the fixture)
@@ -42,16 +42,9 @@ def settle(w: World) -> None:
     assert {op.action for op in report.ops()} <= {Action.UNCHANGED, Action.HOLD}
     now = datetime.now(UTC)
     record_plan(w.store, cplan, now)
-    basis = basis_to_keep(cplan)
-    assert basis is not None and cplan.digest is not None
+    assert basis_to_keep(cplan) is not None and cplan.digest is not None
     with w.store.write() as conn:
-        for chplan in cplan.channels:
-            ch = chplan.channel
-            assert chplan.rate is not None
-            prefix = Projector(ch, w.config.channel_types[ch.type], chplan.rate).key_prefix
-            quiet.remember(conn, "atlas", ch.id, prefix, cplan.digest, now)
-            quiet.remember(conn, "atlas", ch.id, prefix, cplan.digest, now, quiet.BASIS_STREAM)
-        save_basis(conn, "atlas", basis, now)
+        keep_marks(conn, cplan, now)
 
 
 @pytest.fixture
@@ -131,6 +124,30 @@ def test_any_edit_plans_as_a_full_read_does(settled: World, edit: str) -> None:
     w = settled
     w.write_catalog(EDITS[edit](dict(ROWS)))
     from_basis(w)
+
+
+def test_a_product_a_channel_takes_off_sale_stays_out_of_the_basis(settled: World) -> None:
+    """A product one channel cannot take as it is (Etsy needs who_made) and whose listing
+    shows more than is left is taken off sale there; its rows stay out of the basis, so
+    that every later pass checks it and tells the hold again, as a full plan does (the
+    ledger state machine found a basis that kept it, and a plan that forgot the hold)."""
+    w = settled
+    rows = dict(ROWS)
+    rows["RUG-2"] = rows["RUG-2"].replace(
+        ";2000;8;images/rug.jpg;collective;", ";2000;0;images/rug.jpg;;"
+    )
+    w.write_catalog(rows)
+    (cplan,) = make_plan(w.config, w.store, today=TODAY, quiet=True).cooperatives
+    ops = {(op.channel, op.sku): op for chplan in cplan.channels for op in chplan.ops}
+    assert ops["etsy", "RUG-2"].action is Action.DELIST  # Etsy holds it: off sale
+    record_plan(w.store, cplan, datetime.now(UTC))
+    w.confirm(PlanReport([cplan]))
+    with w.store.write() as conn:
+        keep_marks(conn, cplan, datetime.now(UTC))
+    rows["RUG-1"] = rows["RUG-1"].replace("Tapis unique", "Tapis unique, laine")  # not quiet
+    w.write_catalog(rows)
+    again = {(op.channel, op.sku): op.action for op in from_basis(w).ops()}
+    assert again["etsy", "RUG-2"] is Action.HOLD
 
 
 def test_a_removed_product_is_delisted_and_the_next_basis_knows_it(settled: World) -> None:

@@ -1,4 +1,4 @@
-"""Quiet channels (syndicator/planning/quiet.py): a pass with nothing new to do plans nothing, and
+"""Quiet channels (syndicator/planning/marks.py): a pass with nothing new to do plans nothing, and
 anything a plan depends on brings the planning back."""
 
 from __future__ import annotations
@@ -7,25 +7,21 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syndicator.planning import quiet
+from syndicator.planning.marks import QUIET_STREAM, keep_marks
 from syndicator.planning.operations import Action
 from syndicator.planning.plan import PlanReport, make_plan
-from syndicator.planning.projection import Projector
 from syndicator.store.listings import mark_unsure
+from syndicator.store.marks import forget_mark
 from tests.planning.test_plan import ROWS, TODAY, World, world  # noqa: F401  (the fixture)
 
 
 def remember(w: World, report: PlanReport) -> None:
     """What a pass does once a channel needed no change and nothing failed."""
-    config = w.config
     with w.store.write() as conn:
         for cplan in report.cooperatives:
             assert cplan.digest is not None
-            for chplan in cplan.channels:
-                ch = chplan.channel
-                assert chplan.rate is not None
-                prefix = Projector(ch, config.channel_types[ch.type], chplan.rate).key_prefix
-                quiet.remember(conn, "atlas", ch.id, prefix, cplan.digest, datetime.now(UTC))
+            assert all(chplan.key_prefix for chplan in cplan.channels)
+            keep_marks(conn, cplan, datetime.now(UTC))
 
 
 def quiet_plan(w: World) -> PlanReport:
@@ -89,7 +85,7 @@ def test_a_change_marked_before_sending_brings_the_planning_back(settled: World)
 
 def test_a_forgotten_channel_is_planned_again(settled: World) -> None:
     with settled.store.write() as conn:
-        quiet.forget(conn, "atlas", "anou")
+        forget_mark(conn, "atlas", "anou", QUIET_STREAM)
     assert not is_quiet(quiet_plan(settled))
 
 

@@ -44,18 +44,16 @@ from sqlalchemy import select
 
 from syndicator.config import Config, load_config
 from syndicator.domain.orders import Order, OrderLine, OrderStatus
-from syndicator.planning import quiet
-from syndicator.planning.basis import save_basis
-from syndicator.planning.operations import Action, confirmed_state
-from syndicator.planning.plan import CooperativePlan, PlanReport, basis_to_keep, make_plan
-from syndicator.planning.projection import Projector
+from syndicator.planning.marks import keep_marks
+from syndicator.planning.operations import WRITE_ACTIONS, Action, confirmed_state
+from syndicator.planning.plan import CooperativePlan, PlanReport, make_plan
 from syndicator.plugins import load_channel_types
 from syndicator.store import Store
 from syndicator.store.alerts import open_alerts
 from syndicator.store.ledger import record_orders
 from syndicator.store.listings import load_listings, save_listings
 from syndicator.store.schema import stock_ledger
-from syndicator.sync.reconcile import WRITE_ACTIONS, record_plan
+from syndicator.sync.reconcile import record_plan
 from tests.conftest import JPEG
 from tests.planning.test_plan import CONFIG, HEADER, TODAY
 
@@ -371,21 +369,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def in_step(self, cplan: CooperativePlan) -> None:
         """What a pass records once every channel confirmed everything: quiet marks and the
-        basis the next pass may plan from (syndicator/planning/quiet.py and
-        syndicator/planning/basis.py)."""
+        basis the next pass may plan from (syndicator/planning/marks.py)."""
         assert cplan.digest is not None
         with self.store.write() as conn:
-            for chplan in cplan.channels:
-                ch = chplan.channel
-                assert chplan.rate is not None
-                prefix = Projector(ch, self.config.channel_types[ch.type], chplan.rate).key_prefix
-                quiet.remember(conn, COOP, ch.id, prefix, cplan.digest, self.clock)
-                quiet.remember(
-                    conn, COOP, ch.id, prefix, cplan.digest, self.clock, quiet.BASIS_STREAM
-                )
-            basis = basis_to_keep(cplan)
-            if basis is not None:
-                save_basis(conn, COOP, basis, self.clock)
+            keep_marks(conn, cplan, self.clock)
 
     @rule()
     def sync(self) -> None:

@@ -280,7 +280,7 @@ def test_a_channel_that_moved_its_own_stock_is_set_right_in_the_next_pass(world:
 
 def test_a_quiet_shop_costs_no_planning_until_a_sale_or_an_edit(world: World) -> None:
     """Once a pass left every shop in step (every change confirmed), the next ones neither
-    read the catalog nor plan (syndicator/planning/quiet.py); a sale and an edit each bring the
+    read the catalog nor plan (syndicator/planning/marks.py); a sale and an edit each bring the
     planning back at once."""
     first = sync(world)
     assert first.ok and all(c.done for c in first.channels)  # every listing created
