@@ -26,6 +26,7 @@ from syndicator.common.problems import Problem, Severity, did_you_mean
 from syndicator.errors import InvalidValue
 
 __all__ = [
+    "ATTRIBUTE_KEYS",
     "BASE_FIELDS",
     "OVERRIDE_FIELDS",
     "CatalogBuilder",
@@ -34,15 +35,9 @@ __all__ = [
     "unknown_channel_message",
 ]
 
-BASE_FIELDS = (
-    "sku",
-    "parent_sku",
-    "category",
-    "materials",
-    "tags",
-    "price",
-    "stock",
-    "images",
+# What a product says about how, when and where it was made, its size and its customs code,
+# in the order a channel's listing gives them (Projection.attributes).
+ATTRIBUTE_KEYS = (
     "who_made",
     "when_made",
     "made_to_order_days",
@@ -53,6 +48,17 @@ BASE_FIELDS = (
     "hs_code",
     "region",
     "artisan",
+)
+BASE_FIELDS = (
+    "sku",
+    "parent_sku",
+    "category",
+    "materials",
+    "tags",
+    "price",
+    "stock",
+    "images",
+    *ATTRIBUTE_KEYS,
 )
 TEXT_FIELDS = ("title", "description")
 OVERRIDE_FIELDS = ("enabled", "price", "category", "tags", "stock_buffer")

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from syndicator import __version__
 from syndicator.catalog.model import Unit
+from syndicator.catalog.rules import ATTRIBUTE_KEYS  # the names of Projection.attributes
 from syndicator.config import ChannelConfig
 from syndicator.domain.money import Money
 from syndicator.domain.pricing import ExchangeRate, PriceQuote, PriceRule, quote, quote_fixed
@@ -35,20 +36,6 @@ __all__ = [
 
 FINGERPRINT_VERSION = "v1"
 KEY_VERSION = "k3"  # in every input key: a change of what keys hold makes them all new
-
-# The names of Projection.attributes, in the order they are given.
-ATTRIBUTE_KEYS = (
-    "who_made",
-    "when_made",
-    "made_to_order_days",
-    "weight_kg",
-    "length_cm",
-    "width_cm",
-    "height_cm",
-    "hs_code",
-    "region",
-    "artisan",
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,17 +187,29 @@ def mark_pending(
             select(c.id).where(c.cooperative == cooperative, c.channel == channel, c.sku == sku)
         ).first()
         if found is None:
-            conn.execute(
-                listings.insert().values(
-                    cooperative=cooperative,
-                    channel=channel,
-                    sku=sku,
-                    parent_sku=parent,
-                    status="pending",
-                    attempts=0,
-                    updated_at=now,
-                )
-            )
+            _insert(conn, cooperative, channel, sku, parent, now, status="pending", attempts=0)
+
+
+def _insert(
+    conn: Connection,
+    cooperative: str,
+    channel: str,
+    sku: str,
+    parent: str | None,
+    now: datetime,
+    **values: object,
+) -> None:
+    """A listing row the channel has not confirmed yet (pending or failed)."""
+    conn.execute(
+        listings.insert().values(
+            cooperative=cooperative,
+            channel=channel,
+            sku=sku,
+            parent_sku=parent,
+            updated_at=now,
+            **values,
+        )
+    )
 
 
 def record_failure(
@@ -216,20 +228,11 @@ def record_failure(
     where = (c.cooperative == cooperative, c.channel == channel, c.sku == sku)
     row = conn.execute(select(c.attempts, c.status, c.remote_id).where(*where)).first()
     if row is None:
-        conn.execute(
-            listings.insert().values(
-                cooperative=cooperative,
-                channel=channel,
-                sku=sku,
-                parent_sku=parent,
-                status="failed",
-                remote_id=remote_id,
-                last_error=message,
-                last_error_at=now,
-                attempts=1,
-                updated_at=now,
-            )
-        )
+        _insert(
+            conn, cooperative, channel, sku, parent, now,
+            status="failed", remote_id=remote_id, last_error=message, last_error_at=now,
+            attempts=1,
+        )  # fmt: skip
         return 1
     values: dict[str, Any] = {
         "last_error": message,
