@@ -1,6 +1,6 @@
-"""Exports of the review store: CSV for a spreadsheet, Parquet and JSON Lines for analysis.
+"""Exports of the stored reviews: CSV for a spreadsheet, Parquet and JSON Lines for analysis.
 
-All three hold exactly :data:`~syndicator.reviews.store.REVIEW_COLUMNS` (never the buyer's
+All three hold exactly :data:`~syndicator.store.reviews.REVIEW_COLUMNS` (never the buyer's
 reference, never a credential), are streamed from the database in batches, and are written
 to a temporary file beside ``out`` that replaces it only once complete. docs/reviews.md,
 "Export", is the schema; :data:`PARQUET_SCHEMA` is the same in code.
@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Row
 
-from syndicator.reviews.store import REVIEW_COLUMNS, ReviewFilter, read_reviews
 from syndicator.store import Store
+from syndicator.store.reviews import REVIEW_COLUMNS, ReviewFilter, read_reviews
 
 __all__ = [
     "BATCH_SIZE",

@@ -15,18 +15,16 @@ short:
   reviews from a source holding only some ratings (``complete_sample`` false) are kept
   apart the same way.
 
-The database does the counting: one ``GROUP BY`` over the product reviews (counts of each
-rating per group and month, so the rate, the mean and the interval all follow) and one over
-every other kind, in portable SQLAlchemy Core. The month is the stored ``created_month``
-(the review store writes it with ``created_at``), and each query reads a covering index in
-the order of its ``GROUP BY`` (``ix_reviews_report_shop``, ``ix_reviews_report_sku``), so
-that SQLite, which has no hash aggregation, counts without sorting. Figures are floats
-(statistics, not money), kept at full precision and rounded only when shown
-(:data:`DECIMALS`).
+The database does the counting (:func:`~syndicator.store.reviews.count_rated` and
+:func:`~syndicator.store.reviews.count_apart`: counts of each rating per group and month, so
+the rate, the mean and the interval all follow); this module makes the figures of those
+counts. Figures are floats (statistics, not money), kept at full precision and rounded only
+when shown (:data:`DECIMALS`). The report as people read it is drawn by the command line
+(syndicator/cli/render/reviews.py).
 
 A report by SKU has hundreds of thousands of group-months: they stay as the database counted
-them until asked for (:attr:`GroupFigures.months`), the JSON is written group by group
-(:meth:`ReviewReport.iter_json`) and the figures table is drawn without a layout per cell.
+them until asked for (:attr:`GroupFigures.months`) and the JSON is written group by group
+(:meth:`ReviewReport.iter_json`).
 """
 
 from __future__ import annotations
@@ -34,26 +32,24 @@ from __future__ import annotations
 import gc
 import json
 import math
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from rich.box import HEAVY_HEAD
-from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.segment import Segment
-from rich.style import Style
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import Connection, and_, func, not_, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Connection
 
 from syndicator.domain.reviews import ReviewSource
-from syndicator.reviews.store import ReviewFilter, utc_month
-from syndicator.store.schema import reviews
+from syndicator.store.reviews import (
+    SHOP_READ,
+    SKU_READ,
+    STARS,
+    ReviewFilter,
+    count_apart,
+    count_rated,
+    sort_threads,
+)
 
 __all__ = [
     "DECIMALS",
@@ -61,6 +57,7 @@ __all__ = [
     "SATISFIED_FROM",
     "SELLER_FEEDBACK",
     "SELLER_FEEDBACK_REASON",
+    "STARS",
     "Z_95",
     "Apart",
     "GroupBy",
@@ -69,18 +66,14 @@ __all__ = [
     "MonthFigures",
     "Ratings",
     "ReviewReport",
-    "interval_text",
+    "cycle_collector_paused",
     "largest_groups",
-    "percent",
-    "render_report",
     "satisfaction_report",
-    "utc_month",
     "wilson_interval",
 ]
 
 Z_95: Final = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
 SATISFIED_FROM: Final = 4  # 4 and 5 stars count as satisfied
-STARS: Final = (1, 2, 3, 4, 5)
 # Digits kept when a figure is shown: proportions (rate, interval) in JSON, the same as a
 # percentage in the table, and the mean rating. Python's round() (to nearest, ties to even).
 DECIMALS: Final = {"proportion": 4, "percent": 1, "mean": 2}
@@ -168,7 +161,7 @@ class Ratings:
 
     stars: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)  # reviews rated 1, 2 ... 5
     unrated: int = 0  # no rating at all
-    out_of_range: int = 0  # rated outside 1 to 5 (the review store refuses those: a safeguard)
+    out_of_range: int = 0  # rated outside 1 to 5 (the review records refuse those: a safeguard)
 
     @property
     def n(self) -> int:
@@ -240,7 +233,8 @@ def _round(value: float | None, digits: int) -> float | None:
 
 # ------------------------------------------------------------------------- the report
 # One group-month's counts as the database gives them: reviews, those with a rating, then
-# those with 1 ... 5 stars (the order of :func:`_counting` and of :attr:`Ratings.counts`).
+# those with 1 ... 5 stars (the order of the counting in syndicator/store/reviews.py, and of
+# :attr:`Ratings.counts`).
 Counts = Sequence[int]
 
 
@@ -437,19 +431,7 @@ class _MonthText:
         return opening + figures
 
 
-# ------------------------------------------------------------------------- SQL
-def _counting() -> list[ColumnElement[Any]]:
-    """Per group: every review, those with a rating, and those with each number of stars
-    (``count(*) FILTER (WHERE ...)``: SQLite 3.30 and PostgreSQL have it, and SQLite counts
-    it about a tenth faster than a sum of ``CASE``)."""
-    rating = reviews.c.rating
-    return [
-        func.count().label("reviews"),
-        func.count(rating).label("with_rating"),
-        *(func.count().filter(rating == s).label(f"stars_{s}") for s in STARS),
-    ]
-
-
+# ------------------------------------------------------------------------- the counts
 def _ratings(c: Counts) -> Ratings:
     stars = (c[2], c[3], c[4], c[5], c[6])
     return Ratings(stars, c[0] - c[1], c[1] - sum(stars))
@@ -461,27 +443,8 @@ def _sum(rows: Iterable[Counts]) -> Ratings:
     return _ratings(summed) if summed else Ratings()
 
 
-# SQLite sorts the rows of a GROUP BY on one core unless allowed helper threads.
-_SORT_THREADS: Final = max(0, min(3, (os.cpu_count() or 1) - 1))
-
-
 @contextmanager
-def _sort_threads(conn: Connection) -> Iterator[None]:
-    """On SQLite, let the report's sorts use the other cores (``PRAGMA threads``: about a
-    third off the report over a million reviews on two cores); put the setting back after."""
-    if conn.dialect.name != "sqlite" or not _SORT_THREADS:
-        yield
-        return
-    before = int(conn.exec_driver_sql("PRAGMA threads").scalar() or 0)
-    conn.exec_driver_sql(f"PRAGMA threads = {_SORT_THREADS}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA threads = {before}")
-
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
+def cycle_collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while the report makes its objects, and put it back
     after: a report by SKU makes a few hundred thousand small tuples and lists, none in a
     reference cycle, and the collector walked all of them again each time more piled up
@@ -503,29 +466,17 @@ def satisfaction_report(
     """The satisfaction report of the reviews ``where`` selects (all by default), grouped
     ``by``. Two queries, each reading an index of its own: run it in one read transaction
     (``store.read()``) so that both see the same reviews."""
-    with _sort_threads(conn), _cycle_collector_paused():
+    with sort_threads(conn), cycle_collector_paused():
         return _report(conn, by, where or ReviewFilter())
 
 
-# What the counting of rated product reviews reads, in the order of a covering index of the
-# reviews table (store/schema.py): grouped in that order, with the month and the rating last,
-# the database counts from the index alone and never sorts. Every --by but SKU reads the shop
-# index, and its few thousand (cooperative, channel, language, month) rows are added up here
-# into the report's groups.
-_SHOP_READ: Final = ("cooperative", "channel", "language")  # ix_reviews_report_shop
-_SKU_READ: Final = ("cooperative", "sku")  # ix_reviews_report_sku
-
-
-def _counted(
-    conn: Connection, by: GroupBy, scope: Sequence[ColumnElement[bool]]
-) -> Sequence[Sequence[Any]]:
-    """The rated product reviews ``scope`` keeps, counted: one row per group of ``by`` and
-    month, ``(key ..., month, counts ...)``, in no particular order."""
-    c = reviews.c
-    read = _SKU_READ if by is GroupBy.SKU else _SHOP_READ
-    columns = [*(c[name] for name in read), c.created_month]
-    products = select(*columns, *_counting()).where(*scope).group_by(*columns)
-    rows = conn.execute(products).all()  # fetchall: cheaper than row by row
+def _counted(conn: Connection, by: GroupBy, where: ReviewFilter) -> Sequence[Sequence[Any]]:
+    """The rated product reviews ``where`` keeps, counted: one row per group of ``by`` and
+    month, ``(key ..., month, counts ...)``, in no particular order. Every --by but SKU
+    reads the shop index, and its few thousand (cooperative, channel, language, month) rows
+    are added up here into the report's groups."""
+    read = SKU_READ if by is GroupBy.SKU else SHOP_READ
+    rows = count_rated(conn, read, where)
     names = _KEY_NAMES[by]
     if names == read:
         return rows
@@ -547,30 +498,19 @@ def _counted(
 def _report(conn: Connection, by: GroupBy, where: ReviewFilter) -> ReviewReport:
     if where.source_kind is not None:
         raise ValueError("the report reads every kind of review: filter on anything else")
-    scope = where.clauses(by_month=True)  # the same reviews, without reading the table
-    c = reviews.c
-    rated = and_(c.source_kind == PRODUCT_REVIEW, c.complete_sample)  # what a rate is over
     width = len(_KEY_NAMES[by])
     cells: dict[tuple[Any, ...], list[tuple[str, Counts]]] = {}  # group -> (month, counts)
     monthly: dict[str, list[Counts]] = {}  # every product review, by month
-    for row in _counted(conn, by, [rated, *scope]):
+    for row in _counted(conn, by, where):
         key, month, counts = tuple(row[:width]), row[width], row[width + 1 :]
         cells.setdefault(key, []).append((month, counts))
         monthly.setdefault(month, []).append(counts)
     # A review without its key (no SKU, no language) is in the overall figures, in no group.
     ungrouped = [counts for key in list(cells) if None in key for _, counts in cells.pop(key)]
 
-    # Grouped by kind first, in the order of the shop index, which holds every column this
-    # reads: SQLite reads the index alone, in order, and not the table. (With --cooperative
-    # it prefers the unique index and sorts what it finds: 0.4 s at a million reviews.)
-    others = (
-        select(c.source_kind, c.complete_sample, c.cooperative, c.channel, *_counting())
-        .where(not_(rated), *scope)
-        .group_by(c.source_kind, c.complete_sample, c.cooperative, c.channel)
-    )
     apart: list[Apart] = []
     other_kinds: dict[str, int] = {}
-    for kind, complete, coop, shop, *tally in conn.execute(others):
+    for kind, complete, coop, shop, *tally in count_apart(conn, where):
         ratings = _ratings(tally)
         if kind in (SELLER_FEEDBACK, PRODUCT_REVIEW):
             apart.append(Apart(coop, shop, kind, bool(complete), ratings))
@@ -602,21 +542,6 @@ def _report(conn: Connection, by: GroupBy, where: ReviewFilter) -> ReviewReport:
     )
 
 
-# ------------------------------------------------------------------------- for people
-def percent(value: float | None) -> str:
-    """A proportion as a percentage with :data:`DECIMALS` ``percent`` digits: ``80.0 %``."""
-    return "" if value is None else f"{100 * value:.{DECIMALS['percent']}f} %"
-
-
-def interval_text(ratings: Ratings) -> str:
-    """The 95 % interval as a person reads it: ``49.0 – 94.3 %``; ``-`` when none."""
-    i = ratings.interval
-    if i is None:
-        return "-"
-    digits = DECIMALS["percent"]
-    return f"{100 * i.low:.{digits}f} – {100 * i.high:.{digits}f} %"
-
-
 def largest_groups(report: ReviewReport, limit: int) -> list[GroupFigures]:
     """The ``limit`` groups with the most rated reviews, in the report's order: those the
     trend table and the chart show (every group is in ``--json``)."""
@@ -624,295 +549,3 @@ def largest_groups(report: ReviewReport, limit: int) -> list[GroupFigures]:
         return list(report.groups)
     chosen = {g.key for g in sorted(report.groups, key=lambda g: (-g.ratings.n, g.key))[:limit]}
     return [g for g in report.groups if g.key in chosen]
-
-
-# A cell of the figures table: its text and its style (a rich style name; "" for none).
-Cell = tuple[str, str]
-
-
-def _figures_row(name: str, r: Ratings, *, style: str = "") -> list[Cell]:
-    if r.n:
-        rate = (percent(r.rate), "bold")
-        mean = f"{r.mean:.{DECIMALS['mean']}f}"
-    else:
-        rate = ("none rated", "dim")
-        mean = "-"
-    unrated = r.unrated + r.out_of_range
-    return [
-        (name, style),
-        (str(r.n), ""),
-        (str(r.satisfied), ""),
-        rate,
-        (interval_text(r), ""),
-        (mean, ""),
-        (str(unrated) if unrated else "", ""),
-    ]
-
-
-def _scope_text(where: ReviewFilter) -> str:
-    scope = []
-    if where.cooperative:
-        scope.append(f"cooperative {where.cooperative}")
-    if where.channel:
-        scope.append(f"channel {where.channel}")
-    if where.since:
-        scope.append(f"since {where.since:%Y-%m-%d %H:%M} UTC")
-    return f" ({', '.join(scope)})" if scope else ""
-
-
-_FIGURES_CAPTION: Final = (
-    "satisfaction: share of 4 and 5 stars among the rated product reviews (n), with its "
-    "95 % Wilson interval; definitions in docs/reviews.md"
-)
-_FIGURES_HEADER: Final = ("n", "4–5 ★", "satisfaction", "95 % interval", "mean ★", "unrated")
-
-
-def _figures_table(report: ReviewReport) -> _FiguresGrid:
-    rows = [_figures_row(g.label, g.ratings) for g in report.groups]
-    if report.ungrouped_reason and report.ungrouped.reviews:
-        rows.append(_figures_row(f"({report.ungrouped_reason})", report.ungrouped, style="dim"))
-    ruled = len(rows)  # a rule between the groups and "all"
-    rows.append(_figures_row("all", report.overall, style="bold"))
-    return _FiguresGrid(
-        title=f"Satisfaction by {report.by}{_scope_text(report.where)}",
-        caption=_FIGURES_CAPTION,
-        header=(str(report.by), *_FIGURES_HEADER),
-        rows=rows,
-        ruled=ruled,
-    )
-
-
-class _FiguresGrid:
-    """The figures table, one row a group, drawn exactly as rich draws a
-    ``Table(show_edge=False)`` of the same cells (the same widths, rules, alignment and
-    wrapping, worked out the way rich works them out), but each row is a few segments where
-    rich lays out every cell: about a millisecond a row, ten seconds for 10,000 SKUs.
-    """
-
-    def __init__(
-        self,
-        *,
-        title: str,
-        caption: str,
-        header: Sequence[str],
-        rows: Sequence[Sequence[Cell]],
-        ruled: int,
-    ) -> None:
-        self.title = title
-        self.caption = caption
-        self.header = [(name, "bold") for name in header]
-        self.rows = rows
-        self.ruled = ruled  # how many rows come before the rule above the last
-
-    @staticmethod
-    def _widths(rows: Sequence[Sequence[int]], max_width: int) -> list[int]:
-        """Each column's width, padding included: its widest cell; when the table is then
-        too wide, the widest columns narrowed first, down to the next widest, then every
-        column evenly (rich's ``Table._collapse_widths``)."""
-        widths = [max(column) + 2 for column in zip(*rows, strict=True)]  # a space either side
-        room = max_width - (len(widths) - 1)  # the dividers
-        excess = sum(widths) - room
-        while excess > 0:
-            widest = max(widths)
-            difference = widest - max((w for w in widths if w != widest), default=0)
-            ratios = [int(w == widest) for w in widths]
-            widths = _ratio_reduce(excess, ratios, [min(excess, difference)] * len(widths), widths)
-            excess = sum(widths) - room
-        return widths
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        def length(text: str) -> int:
-            return len(text) if text.isascii() and text.isprintable() else cell_len(text)
-
-        header = [length(text) for text, _ in self.header]
-        lengths = [[length(text) for text, _ in row] for row in self.rows]
-        widths = self._widths([header, *lengths], options.max_width)
-        table_width = sum(widths) + len(widths) - 1
-        around = options.update(width=table_width, highlight=False, height=None, justify="left")
-        yield from console.render(Text(self.title, style="table.title"), around)
-        box = HEAVY_HEAD.substitute(options)
-        plain = Style.null()
-        styles: dict[str, Style] = {"": plain}
-        wrapped: dict[tuple[str, str, int, bool], list[tuple[str, Style]]] = {}
-
-        def style(name: str) -> Style:
-            found = styles.get(name)
-            if found is None:
-                found = styles[name] = console.get_style(name)
-            return found
-
-        def cell(
-            text: str, name: str, size: int, width: int, first: bool
-        ) -> list[tuple[str, Style]]:
-            """A cell's lines, padded to its width: the first column to the left (a label
-            too long folded), the figures to the right (wrapped between words)."""
-            inner = width - 2
-            spare = inner - size
-            if spare >= 0:
-                padded = f" {text}{' ' * spare} " if first else f" {' ' * spare}{text} "
-                return [(padded, style(name))]
-            if first and size == len(text) and " " not in text:
-                # one word of one-cell characters: folded every ``inner`` characters, as
-                # rich's wrap folds it
-                chunks = [text[i : i + inner] for i in range(0, len(text), inner)]
-                return [(f" {chunk:<{inner}} ", style(name)) for chunk in chunks]
-            key = (text, name, inner, first)
-            found = wrapped.get(key)
-            if found is None:  # the same figures come back often: wrapped once each
-                justify: Literal["left", "right"] = "left" if first else "right"
-                overflow: Literal["fold", "ellipsis"] = "fold" if first else "ellipsis"
-                lines = Text(text, style=name).wrap(
-                    console, inner, justify=justify, overflow=overflow
-                )
-                found = wrapped[key] = [(f" {line.plain} ", style(name)) for line in lines]
-            return found
-
-        def row(
-            cells: Sequence[Cell], sizes: Sequence[int], divider: str, *, header: bool = False
-        ) -> RenderResult:
-            drawn = [
-                cell(text, name, size, width, i == 0)
-                for i, ((text, name), size, width) in enumerate(
-                    zip(cells, sizes, widths, strict=True)
-                )
-            ]
-            height = max(len(lines) for lines in drawn)
-            if height > 1:  # body cells at the top of the row, header cells at the bottom
-                for i, lines in enumerate(drawn):
-                    blank = [(" " * widths[i], plain)] * (height - len(lines))
-                    drawn[i] = blank + lines if header else lines + blank
-            for line in range(height):
-                # one segment for each run of one style: a few a line rather than a dozen
-                text, current = drawn[0][line]
-                for lines in drawn[1:]:
-                    piece, piece_style = lines[line]
-                    if current is not plain:
-                        yield Segment(text, current)
-                        text, current = divider, plain
-                    else:
-                        text += divider
-                    if piece_style is current:
-                        text += piece
-                    else:
-                        yield Segment(text, current)
-                        text, current = piece, piece_style
-                yield Segment(text, current)
-                yield Segment.line()
-
-        yield from row(self.header, header, box.head_vertical, header=True)
-        yield Segment(box.get_row(widths, "head", edge=False))
-        yield Segment.line()
-        for i, (cells, sizes) in enumerate(zip(self.rows, lengths, strict=True)):
-            if i == self.ruled and i:
-                yield Segment(box.get_row(widths, "row", edge=False))
-                yield Segment.line()
-            yield from row(cells, sizes, box.mid_vertical)
-        yield from console.render(Text(self.caption, style="table.caption"), around)
-
-
-def _ratio_reduce(
-    total: int, ratios: list[int], maximums: list[int], values: list[int]
-) -> list[int]:
-    """``values`` less ``total`` shared out by ``ratios``, at most ``maximums`` each (rich's
-    own ``ratio_reduce``, which :meth:`_FiguresGrid._widths` follows)."""
-    ratios = [ratio if most else 0 for ratio, most in zip(ratios, maximums, strict=True)]
-    total_ratio = sum(ratios)
-    if not total_ratio:
-        return values[:]
-    remaining = total
-    out: list[int] = []
-    for ratio, most, value in zip(ratios, maximums, values, strict=True):
-        if ratio and total_ratio > 0:
-            share = min(most, round(ratio * remaining / total_ratio))
-            out.append(value - share)
-            remaining -= share
-            total_ratio -= ratio
-        else:
-            out.append(value)
-    return out
-
-
-def _trend_cell(r: Ratings | None) -> Text:
-    if r is None or not r.n:
-        return Text("-", style="dim")
-    text = Text(percent(r.rate), style="bold")
-    text.append(f"\n{interval_text(r).replace(' – ', '–').removesuffix(' %')}\nn={r.n}")
-    return text
-
-
-def _trend_table(report: ReviewReport, shown: Sequence[GroupFigures]) -> Table:
-    table = Table(
-        title="Trend by month (UTC): satisfaction, its 95 % interval (in %) and n",
-        title_justify="left",
-        show_edge=False,
-        header_style="bold",
-    )
-    table.add_column("month")
-    for g in shown:
-        table.add_column(g.label, justify="right", overflow="fold")
-    table.add_column("all", justify="right", overflow="fold")
-    by_group = [{m.month: m.ratings for m in g.months} for g in shown]
-    for m in report.months:
-        cells = [_trend_cell(months.get(m.month)) for months in by_group]
-        table.add_row(m.month, *cells, _trend_cell(m.ratings))
-    return table
-
-
-def _apart_table(report: ReviewReport) -> Table:
-    table = Table(
-        title="Kept apart, in no rate: counted by rating",
-        title_justify="left",
-        show_edge=False,
-        header_style="bold",
-    )
-    table.add_column("shop", overflow="fold")
-    table.add_column("kind", overflow="fold")
-    for name in ("reviews", *(f"{s} ★" for s in STARS)):
-        table.add_column(name, justify="right")
-    for a in report.apart:
-        kind = a.source_kind.replace("_", " ") + ("" if a.complete_sample else " (partial)")
-        counts = (a.ratings.reviews, *a.ratings.stars)
-        table.add_row(f"{a.cooperative}/{a.channel}", kind, *map(str, counts))
-    return table
-
-
-def render_report(report: ReviewReport, *, trend_groups: int = 5) -> list[RenderableType]:
-    """The report as people read it: the figures of each group, the trend by month (of the
-    ``trend_groups`` largest groups, and of all), what is kept apart and why, and what is
-    left out of the rate."""
-    if not report.overall.reviews and not report.apart and not report.other_kinds:
-        return [Text(f"No review in the store{_scope_text(report.where)}.", style="yellow")]
-    with _cycle_collector_paused():  # a row of cells for each group: 10,000 SKUs, 70,000
-        parts: list[RenderableType] = [_figures_table(report)]
-    if report.by is not GroupBy.MONTH and report.months:
-        shown = largest_groups(report, trend_groups)
-        parts += [Text(), _trend_table(report, shown)]
-        if len(shown) < len(report.groups):
-            left = len(report.groups) - len(shown)
-            parts.append(Text(f"{left} smaller group(s) not shown here: see --json", style="dim"))
-    if report.apart:
-        parts += [Text(), _apart_table(report)]
-        for reason in dict.fromkeys(a.reason for a in report.apart):
-            parts.append(Text(reason, style="dim"))
-    notes = _notes(report)
-    if notes:
-        parts += [Text()] + [Text(note, style="dim") for note in notes]
-    return parts
-
-
-def _notes(report: ReviewReport) -> list[str]:
-    """What is left out of the rate, or out of every group, said plainly."""
-    notes = []
-    o = report.overall
-    if o.unrated:
-        notes.append(f"{o.unrated} product review(s) without a rating are in no rate.")
-    if o.out_of_range:
-        notes.append(f"{o.out_of_range} product review(s) rated outside 1 to 5 are in no rate.")
-    for kind, count in report.other_kinds.items():
-        notes.append(f"{count} review(s) of kind {kind!r}, unknown to the report, are in no rate.")
-    if report.ungrouped_reason and report.ungrouped.n:
-        notes.append(
-            f"{report.ungrouped.n} rated product review(s) have {report.ungrouped_reason}: "
-            "they count in 'all', in no group."
-        )
-    return notes

@@ -143,10 +143,10 @@ reviews = Table(
     # False: the source holds only some ratings (Amazon's feedback report: 1 to 3 stars).
     Column("complete_sample", Boolean, nullable=False, server_default=true()),
     Column("order_ref", String(128)),
-    Column("buyer_ref", String(64)),  # syndicator.reviews.store.opaque_buyer, never a name
+    Column("buyer_ref", String(64)),  # syndicator.reviews.records.opaque_buyer, never a name
     Column("created_at", UTCDateTime(), nullable=False),
     # 'YYYY-MM', the calendar month of created_at in UTC, written with it by the review store
-    # (syndicator.reviews.store.month_of): the satisfaction report counts by it.
+    # (syndicator.store.reviews.month_of): the satisfaction report counts by it.
     Column("created_month", String(7), nullable=False),
     Column("updated_at", UTCDateTime()),
     Column("recorded_at", UTCDateTime(), nullable=False),

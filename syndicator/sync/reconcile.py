@@ -53,7 +53,7 @@ from syndicator.planning.operations import (
 from syndicator.planning.plan import make_plan
 from syndicator.planning.stock import new_counts
 from syndicator.plugins import Capability
-from syndicator.reviews.store import record_reviews
+from syndicator.reviews.records import record_reviews
 from syndicator.store import Store
 from syndicator.store.alerts import raise_alert, resolve_alerts
 from syndicator.store.cursors import read_cursor, write_cursor

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.domain.reviews import Review, ReviewSource
-from syndicator.reviews.store import record_reviews
+from syndicator.reviews.records import record_reviews
 from syndicator.store import Store
 from tests.conftest import REPO
 

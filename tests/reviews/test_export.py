@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 from syndicator.cli import app
 from syndicator.domain.reviews import Review, ReviewSource
 from syndicator.reviews.export import PARQUET_SCHEMA, csv_cell, export_reviews, neutralize
-from syndicator.reviews.store import REVIEW_COLUMNS, ReviewFilter, read_reviews, record_reviews
+from syndicator.reviews.records import record_reviews
 from syndicator.store import Store
+from syndicator.store.reviews import REVIEW_COLUMNS, ReviewFilter, read_reviews
 from tests.conftest import REPO
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

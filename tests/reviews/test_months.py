@@ -10,16 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import event, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import CompileError, IntegrityError
 
 from syndicator.domain.reviews import Review, ReviewSource
+from syndicator.reviews.records import record_reviews
 from syndicator.reviews.report import GroupBy, satisfaction_report
-from syndicator.reviews.store import ReviewFilter, month_of, record_reviews
 from syndicator.store import Store
-from syndicator.store.db import migrations_config
+from syndicator.store.reviews import ReviewFilter, month_of, utc_month
 from syndicator.store.schema import reviews
+from tests.reviews.kit import upgrade
 
 NOW = datetime(2026, 3, 5, 8, 0, tzinfo=UTC)
 PARIS = timezone(timedelta(hours=1))
@@ -59,6 +60,15 @@ def test_the_month_is_the_calendar_month_in_utc() -> None:
     assert month_of(datetime(2024, 3, 1, 8, 0, tzinfo=TOKYO)) == "2024-02"  # 23:00 on the 29th
     with pytest.raises(ValueError, match="naive"):
         month_of(datetime(2026, 1, 31, 23, 30))
+
+
+def test_month_bucketing_is_written_for_sqlite_and_postgresql() -> None:
+    month = select(utc_month(reviews.c.created_at))
+    assert "substr(reviews.created_at, 1, 7)" in str(month.compile(dialect=sqlite.dialect()))
+    pg = str(month.compile(dialect=postgresql.dialect()))
+    assert "to_char((reviews.created_at) AT TIME ZONE 'UTC', 'YYYY-MM')" in pg
+    with pytest.raises(CompileError):
+        str(month.compile(dialect=mysql.dialect()))
 
 
 # --------------------------------------------------------------------------- the store writes it
@@ -122,10 +132,7 @@ def test_the_migration_fills_the_month_of_every_review_stored_before(tmp_path: P
     """Reviews stored at 0007 (no month), at the edges of months and years, then upgraded."""
     url = f"sqlite:///{tmp_path}/old.db"
     old = Store(url, migrate=False)
-    cfg = migrations_config()
-    with old.write() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0007")
+    upgrade(old, "0007")
     written = {
         "last-evening": LAST_EVENING,  # 23:30 UTC on the last day of January
         "leap-day": datetime(2024, 2, 29, 23, 30, tzinfo=UTC),
@@ -155,9 +162,8 @@ def test_the_migration_fills_the_month_of_every_review_stored_before(tmp_path: P
                 for i, (review_id, at) in enumerate(written.items())
             ],
         )
-    with old.write() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0008")
+    upgrade(old, "0008")
+    with old.read() as conn:
         indexes = {ix["name"] for ix in inspect(conn).get_indexes("reviews")}
         column = next(
             c for c in inspect(conn).get_columns("reviews") if c["name"] == "created_month"

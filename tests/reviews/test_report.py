@@ -4,7 +4,6 @@ table, the PNG; and reviews left by the demo's simulated buyers, through real pa
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import random
@@ -15,79 +14,34 @@ from typing import Any
 
 import pytest
 from matplotlib.container import ErrorbarContainer
-from rich.console import Console
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import CompileError
 from typer.testing import CliRunner
 
 from sandbox.demo import start
 from syndicator.cli import app
 from syndicator.config import load_config
-from syndicator.domain.reviews import Review, ReviewSource
+from syndicator.domain.reviews import Review
 from syndicator.plugins import load_channel_types
 from syndicator.reviews.chart import MAX_SERIES, satisfaction_figure, write_chart
+from syndicator.reviews.records import record_reviews
 from syndicator.reviews.report import (
     SELLER_FEEDBACK_REASON,
     Z_95,
     GroupBy,
     Ratings,
     ReviewReport,
-    render_report,
     satisfaction_report,
-    utc_month,
     wilson_interval,
 )
-from syndicator.reviews.store import ReviewFilter, month_of, record_reviews
 from syndicator.store import Store
+from syndicator.store.reviews import ReviewFilter, month_of
 from syndicator.store.schema import reviews
 from syndicator.sync.reconcile import sync_once
 from tests.conftest import REPO
-
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-JAN = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
-PRODUCT = ReviewSource.PRODUCT_REVIEW
-FEEDBACK = ReviewSource.SELLER_FEEDBACK
+from tests.reviews.kit import FEEDBACK, JAN, NOW, PRODUCT, add, rendered, report, stars
 
 
 # --------------------------------------------------------------------------- the world
-def stars(*counts: int) -> list[int]:
-    """``stars(1, 0, 1, 3, 5)``: one 1-star, one 3-star, three 4-star, five 5-star ratings."""
-    return [rating for rating, n in enumerate(counts, start=1) for _ in range(n)]
-
-
-def add(
-    store: Store,
-    channel: str,
-    ratings: list[int],
-    *,
-    cooperative: str = "atlas-rugs",
-    source: ReviewSource = PRODUCT,
-    complete_sample: bool = True,
-    sku: str | None = "ATL-BNO-001",
-    language: str | None = "fr",
-    at: datetime = JAN,
-    prefix: str = "",
-) -> None:
-    """Reviews with these ratings, through the review store's own write path."""
-    page = [
-        Review(
-            review_id=f"{prefix or channel}-{i}",
-            source=source,
-            rating=rating,
-            text=None,
-            language=language,
-            created_at=at + timedelta(minutes=i),
-            sku=sku,
-            complete_sample=complete_sample,
-        )
-        for i, rating in enumerate(ratings)
-    ]
-    with store.write() as conn:
-        recorded = record_reviews(conn, cooperative, channel, page, {}, NOW)
-    assert not recorded.skipped
-
-
 def raw(store: Store, channel: str, rating: int | None, review_id: str) -> None:
     """A product review written past the store's checks (a rating the review store would
     refuse), to show that the report never counts one."""
@@ -107,13 +61,6 @@ def raw(store: Store, channel: str, rating: int | None, review_id: str) -> None:
                 recorded_at=NOW,
             )
         )
-
-
-def report(
-    store: Store, by: GroupBy = GroupBy.CHANNEL, where: ReviewFilter | None = None
-) -> ReviewReport:
-    with store.read() as conn:
-        return satisfaction_report(conn, by, where)
 
 
 def group(r: ReviewReport, label: str) -> Ratings:
@@ -322,17 +269,6 @@ def test_filters_by_time_cooperative_and_channel(store: Store) -> None:
     assert report(store, where=ReviewFilter(channel="anou")).overall.n == 1
 
 
-def test_month_bucketing_is_written_for_sqlite_and_postgresql() -> None:
-    month = select(utc_month(reviews.c.created_at))
-    assert "substr(reviews.created_at, 1, 7)" in str(month.compile(dialect=sqlite.dialect()))
-    pg = str(month.compile(dialect=postgresql.dialect()))
-    assert "to_char((reviews.created_at) AT TIME ZONE 'UTC', 'YYYY-MM')" in pg
-    from sqlalchemy.dialects import mysql
-
-    with pytest.raises(CompileError):
-        str(month.compile(dialect=mysql.dialect()))
-
-
 # --------------------------------------------------------------------------- against every review
 def varied_reviews(store: Store, count: int = 600, seed: int = 7) -> list[tuple[str, str, Review]]:
     """``count`` seeded reviews written through the review store, and what was written: two
@@ -472,61 +408,10 @@ def test_the_json_written_piece_by_piece_is_the_reports_json(store: Store) -> No
 
 
 # --------------------------------------------------------------------------- people and scripts
-def rendered(r: ReviewReport) -> str:
-    console = Console(width=120, record=True, file=io.StringIO())
-    for part in render_report(r):
-        console.print(part)
-    return console.export_text()
-
-
 def demo_config(root: Path) -> Path:
     """The bundled config and catalogs copied into ``root``."""
     shutil.copytree(REPO / "config", root / "config", ignore=shutil.ignore_patterns("var"))
     return root / "config" / "demo.yaml"
-
-
-def printed(parts: list[Any], width: int) -> str:
-    console = Console(width=width, record=True, file=io.StringIO())
-    for part in parts:
-        console.print(part)
-    return console.export_text()
-
-
-FIGURES_AT_100 = """\
-Satisfaction by sku                                                                                 
- sku                                 ┃  n ┃ 4–5 ★ ┃ satisfaction ┃ 95 % interval ┃ mean ★ ┃ unrated 
-━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━╇━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━
- atlas-rugs/ATL-BNO-001              │ 10 │     8 │       80.0 % │ 49.0 – 94.3 % │   4.10 │         
- (no SKU (the channel's listing      │  3 │     2 │       66.7 % │ 20.8 – 93.9 % │   3.67 │         
- could not be matched to a catalog   │    │       │              │               │        │         
- SKU))                               │    │       │              │               │        │         
-─────────────────────────────────────┼────┼───────┼──────────────┼───────────────┼────────┼─────────
- all                                 │ 13 │    10 │       76.9 % │ 49.7 – 91.8 % │   4.00 │         
-satisfaction: share of 4 and 5 stars among the rated product reviews (n), with its 95 % Wilson      
-interval; definitions in docs/reviews.md                                                            
-"""  # noqa: W291 - rich pads every line to the table's width
-
-
-def test_the_figures_table_lines_up_every_group_under_its_header(store: Store) -> None:
-    add(store, "etsy", stars(1, 0, 1, 3, 5))
-    add(store, "anou", [5, 4, 2], sku=None, prefix="unmatched")
-    (figures, *_) = render_report(report(store, GroupBy.SKU))
-    assert printed([figures], 100) == FIGURES_AT_100
-    # Too narrow for it: labels folded, then the widest figures wrapped, never cut off.
-    narrow = printed([figures], 60).splitlines()
-    assert max(map(len, narrow)) <= 60
-    first_column = "".join(line.split("│")[0].strip() for line in narrow if "│" in line)
-    assert first_column.startswith("atlas-rugs/ATL-BNO-001(no SKU")
-    assert "".join(narrow).count("%") == FIGURES_AT_100.count("%")
-
-
-def test_the_table_has_a_row_for_every_sku(store: Store) -> None:
-    for i in range(150):
-        add(store, "etsy", [5, 4, 1][: 1 + i % 3], sku=f"ATL-{i:04d}", prefix=f"p{i}")
-    text = rendered(report(store, GroupBy.SKU))
-    rows = [line for line in text.splitlines() if line.startswith(" atlas-rugs/ATL-")]
-    assert [row.split()[0] for row in rows[:150]] == [f"atlas-rugs/ATL-{i:04d}" for i in range(150)]
-    assert "atlas-rugs/ATL-0149 │   3 │     2 │       66.7 %" in text
 
 
 def test_the_command_prints_json_and_a_table(store: Store, tmp_path: Path) -> None:

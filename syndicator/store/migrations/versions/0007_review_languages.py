@@ -1,7 +1,7 @@
 """reviews: where the language came from, whether the source is a complete sample, an index
 on the creation time; the rows already stored brought to the review store's rules
 
-Existing rows get what :func:`syndicator.reviews.store.record_reviews` now writes: the
+Existing rows get what :func:`syndicator.reviews.records.record_reviews` now writes: the
 channel's language normalized (or detected from the text), the buyer reference replaced by
 its opaque hash, ``updated_at`` never null, seller feedback marked as an incomplete sample,
 and any row whose rating is not 1 to 5 removed (a pull skips such reviews now).
@@ -52,7 +52,7 @@ def upgrade() -> None:
 
 def _backfill() -> None:
     from syndicator.reviews.language import review_language
-    from syndicator.reviews.store import opaque_buyer
+    from syndicator.reviews.records import opaque_buyer
 
     r = _reviews.c
     op.execute(sa.delete(_reviews).where(sa.or_(r.rating.is_(None), r.rating < 1, r.rating > 5)))

@@ -1,9 +1,9 @@
 """reviews: the month of each review (UTC) stored with it, and the satisfaction report's
 indexes
 
-``created_month`` ('YYYY-MM') is what :func:`syndicator.reviews.store.record_reviews` now
+``created_month`` ('YYYY-MM') is what :func:`syndicator.reviews.records.record_reviews` now
 writes with every creation time. The reviews already stored get it in one UPDATE, the month
-worked out by the database (:class:`syndicator.reviews.store.utc_month`, compiled for SQLite
+worked out by the database (:class:`syndicator.store.reviews.utc_month`, compiled for SQLite
 and for PostgreSQL), then the column is made NOT NULL so that no writer can leave it out.
 Two covering indexes let the report count without sorting (docs/reviews.md).
 
@@ -54,7 +54,7 @@ _INDEXES = {
 
 
 def upgrade() -> None:
-    from syndicator.reviews.store import utc_month
+    from syndicator.store.reviews import utc_month
 
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.add_column(sa.Column("created_month", sa.String(length=7), nullable=True))

@@ -1,4 +1,4 @@
-"""The review store: one row per review whatever the channel, a re-pull updates and never
+"""The review records: one row per review whatever the channel, a re-pull updates and never
 duplicates, ratings outside 1..5 are skipped with a reason, the language is the channel's or
 detected, the buyer only an opaque id; and the same through real passes on the sandbox."""
 
@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
@@ -25,22 +24,16 @@ from syndicator.reviews.language import (
     normalize_language,
     review_language,
 )
-from syndicator.reviews.store import (
-    REVIEW_COLUMNS,
-    ReviewFilter,
-    opaque_buyer,
-    read_reviews,
-    record_reviews,
-    select_reviews,
-)
+from syndicator.reviews.records import opaque_buyer, record_reviews
 from syndicator.store import Store
-from syndicator.store.db import migrations_config
+from syndicator.store.reviews import REVIEW_COLUMNS, ReviewFilter, read_reviews, select_reviews
 from syndicator.store.schema import reviews
 from syndicator.sync.reconcile import SyncReport, sync_once
 from tests.connectors.kit import World
 from tests.connectors.test_amazon import AmazonHarness
 from tests.connectors.test_anou import HARNESS as ANOU
 from tests.connectors.test_etsy import HARNESS as ETSY
+from tests.reviews.kit import upgrade
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PASS1 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -270,10 +263,7 @@ def test_the_migration_brings_stored_reviews_to_the_rules(tmp_path: Path) -> Non
     seller feedback, a rating out of range."""
     url = f"sqlite:///{tmp_path}/old.db"
     old = Store(url, migrate=False)
-    cfg = migrations_config()
-    with old.write() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0006")
+    upgrade(old, "0006")
     base = {
         "cooperative": "atlas-rugs",
         "channel": "etsy",
