@@ -1,4 +1,5 @@
 """The daemon and what operators watch.
 
-Scheduler, catalog watcher, shop workers, the HTTP endpoint, metrics, status and alerts.
+The lease, the timers, the catalog watcher, the shop workers, the HTTP endpoint, metrics,
+status and alerts; :mod:`~syndicator.service.daemon` composes them.
 """

@@ -19,15 +19,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
 from syndicator.common.logs import FailureLog, get_logger
 from syndicator.config import Config
-from syndicator.service.status import backlog
 from syndicator.store import Store
-from syndicator.store.alerts import raise_alert, resolve_alerts
+from syndicator.store.alerts import Alert, alerts_after, raise_alert, resolve_alerts
 from syndicator.store.cursors import read_cursor, write_cursor
-from syndicator.store.schema import alerts
+from syndicator.store.status import backlog
 
 __all__ = ["Notifier", "check_backlog"]
 
@@ -106,18 +104,12 @@ class Notifier:
         url = self._url()
         if url is None:
             return 0
-        c = alerts.c
         with self.store.read() as conn:
             last = int(read_cursor(conn, ANY, ANY, STREAM) or 0)
-            rows = conn.execute(
-                select(c.id, c.at, c.cooperative, c.channel, c.kind, c.sku, c.message, c.details)
-                .where(c.id > last)
-                .order_by(c.id)
-                .limit(BATCH)
-            ).all()
+            rows = alerts_after(conn, last, BATCH)
         sent = 0
-        for row in rows:
-            body = _payload(*row[1:])
+        for alert_id, alert in rows:
+            body = _payload(alert)
             try:
                 response = self.client.post(url, json=body)
             except httpx.HTTPError as exc:
@@ -128,7 +120,7 @@ class Notifier:
                 self.failures.failed("webhook", f"the webhook answered {response.status_code}")
                 break
             with self.store.write() as conn:
-                write_cursor(conn, ANY, ANY, STREAM, str(row[0]), body_time(body))
+                write_cursor(conn, ANY, ANY, STREAM, str(alert_id), body_time(body))
             sent += 1
         if sent:
             self.failures.recovered("webhook")
@@ -139,27 +131,19 @@ class Notifier:
         self.client.close()
 
 
-def _payload(
-    at: datetime,
-    cooperative: str,
-    channel: str | None,
-    kind: str,
-    sku: str | None,
-    message: str,
-    details: Any,
-) -> dict[str, Any]:
+def _payload(alert: Alert) -> dict[str, Any]:
     """What the webhook receives. ``text`` makes it readable as is by Slack- and Teams-style
     incoming webhooks."""
     return {
         "source": "syndicator",
-        "kind": kind,
-        "cooperative": cooperative,
-        "channel": channel,
-        "sku": sku,
-        "message": message,
-        "at": at.isoformat(),
-        "details": details,
-        "text": f"Syndicator alert ({kind}): {message}",
+        "kind": alert.kind,
+        "cooperative": alert.cooperative,
+        "channel": alert.channel,
+        "sku": alert.sku,
+        "message": alert.message,
+        "at": alert.at.isoformat(),
+        "details": alert.details,
+        "text": f"Syndicator alert ({alert.kind}): {alert.message}",
     }
 
 

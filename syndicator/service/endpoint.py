@@ -10,6 +10,8 @@ callable returning a :class:`HealthState`, read at each probe:
 * ``/readyz`` (readiness): 200 once the store is open (migrations done) and answers, and
   each channel's first pass has been run; 503 with the reason otherwise, and while stopping.
 * ``/metrics``: the Prometheus exposition of :class:`~syndicator.service.metrics.Metrics`.
+
+:func:`serve` is how the daemon starts it (or not, as ``daemon.http.enabled`` says).
 """
 
 from __future__ import annotations
@@ -21,18 +23,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client.exposition import choose_encoder
-from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from syndicator.common.logs import get_logger
 from syndicator.common.serving import BackgroundServer, listen
 from syndicator.config import HttpConfig
 from syndicator.service.metrics import Metrics
 from syndicator.store import Store
+from syndicator.store.metrics import ping
 
-__all__ = ["STALE_AFTER", "DaemonHttp", "HealthState"]
+__all__ = ["STALE_AFTER", "DaemonHttp", "HealthState", "serve"]
+
+log = get_logger("syndicator.daemon")
 
 STALE_AFTER = 60.0  # seconds without a heartbeat before /healthz says the loop is stuck
 
@@ -132,7 +137,7 @@ class DaemonHttp(BackgroundServer):
     def _store_fails(store: Store) -> str | None:
         try:
             with store.read() as conn:
-                conn.execute(select(1)).scalar_one()
+                ping(conn)
         except Exception as exc:  # the error's class only: its text may hold the URL
             return type(exc).__name__
         return None
@@ -171,3 +176,15 @@ class DaemonHttp(BackgroundServer):
         """Bind and serve (returns once it answers); nothing when ``enabled`` is false.
         OSError when the port is taken."""
         return super().start() if self.config.enabled else self
+
+
+def serve(
+    config: HttpConfig, store: Store, metrics: Metrics, health: Callable[[], HealthState]
+) -> DaemonHttp | None:
+    """The daemon's endpoint, serving once this returns (logged with its URL); None when
+    the config disables it. OSError when the port is taken."""
+    if not config.enabled:
+        return None
+    http = DaemonHttp(config, store, metrics, health).start()
+    log.info("http_listening", url=http.url)
+    return http

@@ -10,9 +10,9 @@ the library's global one, so that each daemon and each test has its own):
   in each bucket, orders and reviews stored, oversold SKUs. These are right after a restart
   and with several workers on one database, since the store is the only source.
 
-Each scrape of the store is one read transaction of aggregate queries (portable SQL, no loop
-over the rows of a big table) and writes nothing: a quota bucket's level is refilled in
-Python from its stored level, as :class:`~syndicator.store.quota.StoreQuota` would.
+Each scrape of the store is one read transaction of the aggregate queries of
+:mod:`syndicator.store.metrics` and :mod:`syndicator.store.status` (no loop over the rows of
+a big table), and writes nothing.
 """
 
 from __future__ import annotations
@@ -26,22 +26,23 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection
 
 from syndicator.common.logs import FailureLog, get_logger
 from syndicator.config import Config
 from syndicator.domain.quotas import QuotaRule
-from syndicator.service.status import ListingCounts, listing_counts, oldest_pending
 from syndicator.store import Store
-from syndicator.store.schema import (
-    alerts,
-    journal,
-    orders,
-    quota_buckets,
-    reviews,
-    stock_counts,
-    stock_ledger,
+from syndicator.store.alerts import open_alert_counts
+from syndicator.store.metrics import (
+    JournalKey,
+    journal_counts,
+    journal_settled_up_to,
+    orders_by_status,
+    oversold_skus,
+    quota_buckets_of,
 )
+from syndicator.store.passes import RunLike, pass_outcome
+from syndicator.store.status import ListingCounts, listing_counts, oldest_pending, pulled
 from syndicator.sync.opener import channel_quota
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
 log = get_logger("syndicator.metrics")
 
 CHANNEL = ("cooperative", "channel")
+PASS = (*CHANNEL, "kind")  # the labels of the series of passes
 LISTING_STATES = tuple(ListingCounts().to_json())  # in_sync, pending, failed, off_sale
 # Seconds: a push of one edit takes about one, a first listing of a big catalog many minutes.
 PASS_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
@@ -77,20 +79,20 @@ class Metrics:
         self._passes = Counter(
             "syndicator_passes",
             "Passes run by this process, by kind and how they ended.",
-            [*CHANNEL, "kind", "outcome"],
+            [*PASS, "outcome"],
             registry=self.registry,
         )
         self._duration = Histogram(
             "syndicator_pass_duration_seconds",
             "How long passes of this process took.",
-            [*CHANNEL, "kind"],
+            list(PASS),
             buckets=PASS_BUCKETS,
             registry=self.registry,
         )
         self._last = Gauge(
             "syndicator_pass_last_timestamp_seconds",
             "When this process last ended a pass of this kind with this outcome (Unix time).",
-            [*CHANNEL, "kind", "outcome"],
+            [*PASS, "outcome"],
             registry=self.registry,
         )
         self._throttled = Counter(
@@ -115,6 +117,20 @@ class Metrics:
         self._passes.labels(cooperative, channel, kind, outcome).inc()
         self._duration.labels(cooperative, channel, kind).observe(seconds)
         self._last.labels(cooperative, channel, kind, outcome).set(self.clock())
+
+    def channels_done(
+        self, cooperative: str, kind: str, runs: Iterable[RunLike], seconds: float
+    ) -> None:
+        """A pass ended: each of its channels counted with its outcome, as the record of
+        the pass says it (:func:`~syndicator.store.passes.pass_outcome`)."""
+        for run in runs:
+            outcome = pass_outcome(
+                confirmed=sum(run.done.values()),
+                refused=0,
+                failed=sum(run.failed.values()),
+                stopped=run.stopped is not None,
+            )
+            self.pass_done(cooperative, run.channel, kind, outcome, seconds)
 
     def throttled(self, cooperative: str, channel: str) -> None:
         """The channel answered 429 (pass it as ``on_throttled`` to
@@ -167,31 +183,22 @@ class JournalTally:
     def __init__(self, grace: float = 120.0) -> None:
         self.grace = timedelta(seconds=grace)
         self.settled = 0  # the journal id up to which ``counts`` holds every row
-        self.counts: Tally[tuple[str, str, str, str]] = Tally()
+        self.counts: Tally[JournalKey] = Tally()
         self._lock = threading.Lock()  # two scrapes at once settle once
 
-    def read(self, conn: Connection, now: datetime) -> Tally[tuple[str, str, str, str]]:
+    def read(self, conn: Connection, now: datetime) -> Tally[JournalKey]:
         """(cooperative, channel, action, outcome) -> rows, as of this transaction."""
-        j = journal.c
-        # Grouped action first: grouped by cooperative first, SQLite would walk the whole
-        # (cooperative, channel, at) index for the order instead of the id range.
-        keys = (j.action, j.outcome, j.cooperative, j.channel)
-        out: Tally[tuple[str, str, str, str]] = Tally()
+        out: Tally[JournalKey] = Tally()
         with self._lock:
-            top = conn.execute(
-                select(func.max(j.id)).where(j.id > self.settled, j.at < now - self.grace)
-            ).scalar_one()
+            top = journal_settled_up_to(conn, self.settled, now - self.grace)
             if top is not None:
-                query = select(*keys, func.count()).where(j.id > self.settled, j.id <= top)
-                rows = conn.execute(query.group_by(*keys)).all()  # all read, then kept
-                for action, outcome, coop, channel, n in rows:
-                    self.counts[coop, channel, action, outcome] += n
+                for key, n in journal_counts(conn, self.settled, top):  # all read, then kept
+                    self.counts[key] += n
                 self.settled = top
             out.update(self.counts)
             settled = self.settled
-        recent = select(*keys, func.count()).where(j.id > settled).group_by(*keys)
-        for action, outcome, coop, channel, n in conn.execute(recent):
-            out[coop, channel, action, outcome] += n
+        for key, n in journal_counts(conn, settled):
+            out[key] += n
         return out
 
 
@@ -254,7 +261,7 @@ class StoreCollector:
         return family
 
     def _listings(self, conn: Connection, now: float) -> Iterator[Metric]:
-        """By the rule of ``syndicator status`` (:mod:`syndicator.service.status`): the same
+        """By the rule of ``syndicator status`` (:mod:`syndicator.store.status`): the same
         states, the same oldest change as its backlog alert."""
         states: dict[tuple[str, str, str], int] = {}
         depth: dict[tuple[str, str], int] = {}
@@ -292,16 +299,13 @@ class StoreCollector:
         )
 
     def _alerts(self, conn: Connection) -> Iterator[Metric]:
-        a = alerts.c
         family = GaugeMetricFamily(
             "syndicator_alerts_open",
             "Open alerts by kind (oversell, mass_delist, auth, backlog); channel '' when an "
             "alert concerns the whole cooperative.",
             labels=[*CHANNEL, "kind"],
         )
-        keys = (a.cooperative, a.channel, a.kind)
-        query = select(*keys, func.count()).where(a.resolved_at.is_(None)).group_by(*keys)
-        for coop, channel, kind, n in conn.execute(query):
+        for coop, channel, kind, n in open_alert_counts(conn):
             family.add_metric([coop, channel or "", kind], n)
         yield family
 
@@ -329,12 +333,7 @@ class StoreCollector:
             labels=labels,
         )
         if sources:
-            q = quota_buckets.c
-            accounts = sorted({s.account for s in sources})
-            rows = {
-                (row.account, row.bucket): row
-                for row in conn.execute(select(quota_buckets).where(q.account.in_(accounts)))
-            }
+            rows = quota_buckets_of(conn, (s.account for s in sources))
             today = datetime.fromtimestamp(now, UTC).date().isoformat()
             for source in sources:
                 for rule in source.rules:
@@ -342,11 +341,7 @@ class StoreCollector:
                     row = rows.get((source.account, rule.bucket))
                     level, wait, made, refused = float(rule.burst), 0.0, 0, 0
                     if row is not None:
-                        elapsed = max(0.0, now - row.updated_at)
-                        level = min(float(rule.burst), row.tokens + elapsed * rule.rate)
-                        wait = max(0.0, row.blocked_until - now)
-                        if wait > 0:
-                            level = 0.0
+                        level, wait = row.level(rule, now)
                         if row.day == today:
                             made, refused = row.calls_today, row.throttled_today
                     tokens.add_metric(values, level)
@@ -357,46 +352,26 @@ class StoreCollector:
         yield from (tokens, burst, blocked, calls, throttled)
 
     def _stored(self, conn: Connection) -> Iterator[Metric]:
-        o, r = orders.c, reviews.c
         family = GaugeMetricFamily(
             "syndicator_orders_stored",
             "Orders pulled from the channel, by their last status.",
             labels=[*CHANNEL, "status"],
         )
-        keys = (o.cooperative, o.channel, o.status)
-        for *labels, n in conn.execute(select(*keys, func.count()).group_by(*keys)):
-            family.add_metric(labels, n)
+        for coop, channel, status, n in orders_by_status(conn):
+            family.add_metric([coop, channel, status], n)
         yield family
         family = GaugeMetricFamily(
             "syndicator_reviews_stored", "Reviews pulled from the channel.", labels=list(CHANNEL)
         )
-        for *labels, n in conn.execute(
-            select(r.cooperative, r.channel, func.count()).group_by(r.cooperative, r.channel)
-        ):
-            family.add_metric(labels, n)
+        for (coop, channel), stored in pulled(conn, "reviews").items():
+            family.add_metric([coop, channel], stored.count)
         yield family
 
     def _oversold(self, conn: Connection) -> Metric:
-        """SKUs sold past their last stock count (count + sales and cancellations since < 0),
-        per cooperative: the ledger's own view, as of the counts the last pass recorded."""
-        s, led = stock_counts.c, stock_ledger.c
-        per_sku = (
-            select(s.cooperative, s.sku)
-            .join(
-                stock_ledger,
-                and_(
-                    led.cooperative == s.cooperative,
-                    led.sku == s.sku,
-                    led.occurred_at >= s.counted_at,
-                ),
-            )
-            .group_by(s.cooperative, s.sku, s.count)
-            .having(s.count + func.sum(led.delta) < 0)
-            .subquery()
-        )
-        query = select(per_sku.c.cooperative, func.count()).group_by(per_sku.c.cooperative)
+        """SKUs sold past their last stock count, per cooperative (0 for each configured
+        one that has none)."""
         counts: dict[str, int] = dict.fromkeys((coop for coop, _ in _channels(self.config)), 0)
-        counts.update({coop: n for coop, n in conn.execute(query)})
+        counts.update(oversold_skus(conn))
         return _gauge(
             "syndicator_oversold_skus",
             "SKUs sold more times than there were pieces since their last count.",

@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from syndicator.cli import app
-from syndicator.service.status import StatusReport, backlog, channel_status, listing_state
-from syndicator.store import Store
+from syndicator.service.status import StatusReport, channel_status
 from syndicator.store.listings import mark_unsure
-from syndicator.store.passes import (
-    PassRecord,
-    last_passes,
-    pass_outcome,
-    recent_passes,
-    record_pass,
-)
+from syndicator.store.status import backlog
 from tests.connectors.kit import CATALOG, SKUS, World
 from tests.connectors.test_anou import HARNESS as ANOU
 from tests.connectors.test_etsy import HARNESS as ETSY
@@ -51,69 +43,6 @@ def by_channel(report: StatusReport) -> dict[str, Any]:
 def cli(w: World, *args: str) -> Any:
     command = ["status", "--config", str(w.config_path), *args]
     return CliRunner().invoke(app, command, env={"COLUMNS": "100"})
-
-
-# --------------------------------------------------------------------------- the rules
-@pytest.mark.parametrize(
-    ("confirmed", "refused", "failed", "stopped", "outcome"),
-    [
-        (0, 0, 0, False, "ok"),
-        (4, 0, 0, False, "ok"),
-        (3, 1, 0, False, "partial"),
-        (3, 0, 1, False, "partial"),
-        (0, 1, 0, False, "partial"),  # only refusals: the catalog's matter, not the channel's
-        (0, 0, 2, False, "failed"),  # the channel could not take anything
-        (0, 1, 1, False, "failed"),
-        (4, 0, 0, True, "stopped"),
-    ],
-)
-def test_how_a_pass_ended(
-    confirmed: int, refused: int, failed: int, stopped: bool, outcome: str
-) -> None:
-    assert (
-        pass_outcome(confirmed=confirmed, refused=refused, failed=failed, stopped=stopped)
-        == outcome
-    )
-
-
-@pytest.mark.parametrize(
-    ("status", "unsure", "attempts", "state"),
-    [
-        ("active", False, 0, "in_sync"),
-        ("inactive", False, 0, "in_sync"),  # listed at 0: sold out, as the catalog says
-        ("active", True, 0, "pending"),  # sent without its answer saved, or moved by a sale
-        ("pending", True, 0, "pending"),  # a create marked before it was sent
-        ("active", False, 2, "failed"),
-        ("failed", True, 1, "failed"),
-        ("delisted", True, 0, "off_sale"),
-        ("deleted", True, 0, "off_sale"),
-    ],
-)
-def test_the_state_of_a_listing(status: str, unsure: bool, attempts: int, state: str) -> None:
-    assert listing_state(status, unsure, attempts) == state
-
-
-def test_a_pass_recorded_again_is_replaced_and_the_newest_is_the_last(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/state.db")
-    t0 = datetime(2026, 11, 26, 8, tzinfo=UTC)
-
-    def made(run_id: str, minutes: int, outcome: str) -> PassRecord:
-        start = t0 + timedelta(minutes=minutes)
-        return PassRecord(
-            run_id, "coop", "etsy", "push", start, start + timedelta(seconds=3), outcome, {}
-        )
-
-    with store.write() as conn:
-        record_pass(conn, made("r1", 0, "failed"))
-        record_pass(conn, made("r2", 5, "partial"))
-        record_pass(conn, made("r2", 5, "ok"))  # the same pass, recorded again
-    with store.read() as conn:
-        assert last_passes(conn)[("coop", "etsy")].outcome == "ok"
-        assert [p.run_id for p in recent_passes(conn)] == ["r2", "r1"]
-        assert recent_passes(conn)[0].seconds == 3.0
-    with store.write() as conn, pytest.raises(ValueError, match="not one of"):
-        record_pass(conn, made("r3", 9, "fine"))
-    store.close()
 
 
 # --------------------------------------------------------------------------- real passes
