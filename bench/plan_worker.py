@@ -138,6 +138,7 @@ def phases(config_path: str, expected: int) -> dict[str, Any]:
 
     import syndicator.catalog.loader as loader_module
     import syndicator.planning.plan as plan_module
+    import syndicator.planning.selector as selector_module
     from syndicator.catalog.rules import CatalogBuilder
     from syndicator.config import load_config
     from syndicator.planning.operations import Action
@@ -171,12 +172,13 @@ def phases(config_path: str, expected: int) -> dict[str, Any]:
     loader_module.read_csv_rows = timed("read_catalog: read_csv_rows", loader_module.read_csv_rows)
     build = timed("CatalogBuilder.build", CatalogBuilder.build)
     CatalogBuilder.build = build  # type: ignore[method-assign]
-    plan_module.read_catalog = timed("read_catalog (all)", plan_module.read_catalog, True)
-    plan_module.split_unchanged = timed("split_unchanged", plan_module.split_unchanged)
-    plan_module.confirmed_unit_keys = timed("confirmed_unit_keys", plan_module.confirmed_unit_keys)
-    plan_module.stock_count_values = timed("stock_count_values", plan_module.stock_count_values)
+    s = selector_module
+    s.read_catalog = timed("read_catalog (all)", s.read_catalog, True)  # type: ignore[assignment]
+    s.split_unchanged = timed("split_unchanged", s.split_unchanged)
+    s.confirmed_unit_keys = timed("confirmed_unit_keys", s.confirmed_unit_keys)
+    s.stock_count_values = timed("stock_count_values", s.stock_count_values)
     plan_module.load_stock_counts = timed("load_stock_counts", plan_module.load_stock_counts)
-    plan_module.ledger_sums = timed("ledger_sums", plan_module.ledger_sums)
+    s.ledger_sums = timed("ledger_sums", s.ledger_sums)
     plan_module.stock_views = timed("stock_views", plan_module.stock_views)
     Projector.project = timed("Projector.project", Projector.project)  # type: ignore[method-assign]
     plan_module.load_listings = timed("load_listings", plan_module.load_listings)

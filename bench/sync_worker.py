@@ -213,8 +213,9 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
 
     import recording_connector as rec
 
+    import syndicator.planning.marks as marks_module
     import syndicator.planning.plan as plan_module
-    import syndicator.planning.quiet as quiet_module
+    import syndicator.planning.selector as selector_module
     import syndicator.sync.reconcile as sync_module
     from syndicator.catalog.loader import CatalogRows
     from syndicator.planning.projection import Projector
@@ -226,18 +227,18 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
         (sync_module, "open_connector", "  pass: open_connector"),
         (sync_module, "record_orders", "  store: record_orders"),
         (sync_module, "make_plan", "pass: make_plan (all)"),
-        (plan_module, "_quiet_or_basis", "  plan: quiet check, basis check (all)"),
-        (quiet_module, "digest_of", "    plan: digest of the catalog file"),
-        (quiet_module, "cooperative_part", "    store: quiet.cooperative_part"),
-        (quiet_module, "listing_part", "    store: quiet.listing_part"),
-        (plan_module, "load_basis", "    store: load_basis"),
-        (plan_module, "scan_catalog", "  plan: scan_catalog (against the basis)"),
-        (plan_module, "split_known", "  plan: split_known"),
-        (plan_module, "read_catalog", "  plan: read_catalog"),
-        (plan_module, "ledger_sums", "  plan: ledger_sums"),
-        (plan_module, "confirmed_unit_keys", "  plan: confirmed_unit_keys"),
-        (plan_module, "stock_count_values", "  plan: stock_count_values"),
-        (plan_module, "split_unchanged", "  plan: split_unchanged"),
+        (selector_module.Selector, "start", "  plan: quiet check, basis check (all)"),
+        (selector_module, "digest_of", "    plan: digest of the catalog file"),
+        (selector_module, "cooperative_part", "    store: marks.cooperative_part"),
+        (selector_module, "listing_part", "    store: marks.listing_part"),
+        (selector_module, "load_basis", "    store: load_basis"),
+        (selector_module, "scan_catalog", "  plan: scan_catalog (against the basis)"),
+        (selector_module, "split_known", "  plan: split_known"),
+        (selector_module, "read_catalog", "  plan: read_catalog"),
+        (selector_module, "ledger_sums", "  plan: ledger_sums"),
+        (selector_module, "confirmed_unit_keys", "  plan: confirmed_unit_keys"),
+        (selector_module, "stock_count_values", "  plan: stock_count_values"),
+        (selector_module, "split_unchanged", "  plan: split_unchanged"),
         (CatalogRows, "build", "  plan: build the changed products (rules)"),
         (plan_module, "load_stock_counts", "  plan: load_stock_counts"),
         (plan_module, "stock_views", "  plan: stock_views"),
@@ -259,7 +260,7 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
         (sync_module, "write_journal", "    store: write_journal"),
         (sync_module, "resolve_alerts", "pass: resolve_alerts"),
         (p, "mark", "pass: mark (quiet marks, basis, basis marks)"),
-        (sync_module, "save_basis", "  store: save_basis"),
+        (marks_module, "save_basis", "  store: save_basis"),
         (p, "record", "pass: record (passes rows)"),
     ):
         timers.wrap(owner, attr, label)

@@ -25,3 +25,8 @@ class QuotaRule:
     def __post_init__(self) -> None:
         if self.rate <= 0 or self.burst < 1:
             raise ValueError(f"quota {self.bucket}: rate and burst must be positive")
+
+    def refilled(self, tokens: float, since: float, now: float) -> float:
+        """The level of a bucket that held ``tokens`` at ``since`` (Unix time), at ``now``:
+        refilled at the rate, never above the burst."""
+        return min(float(self.burst), tokens + max(0.0, now - since) * self.rate)

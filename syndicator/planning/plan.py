@@ -16,7 +16,7 @@ from datetime import date
 
 from sqlalchemy import Connection
 
-from syndicator.catalog import Catalog, CatalogLimits, read_catalog
+from syndicator.catalog import Catalog, CatalogLimits
 from syndicator.catalog.model import Unit
 from syndicator.common.bulk import paused_gc
 from syndicator.common.problems import Problem, Severity, Unreadable, did_you_mean
@@ -34,6 +34,7 @@ from syndicator.planning.projection import (
     unit_key,
 )
 from syndicator.planning.selector import Quiet, Selection, Selector
+from syndicator.planning.sources import read_cooperative_catalog
 from syndicator.planning.stock import stock_views
 from syndicator.store import Store
 from syndicator.store.ledger import ledger_sums, load_stock_counts
@@ -310,13 +311,7 @@ def current_projections(
     """
     coop = config.cooperative(cooperative)
     ch = coop.channel(channel)
-    catalog = read_catalog(
-        config.catalog_path(coop),
-        channels=[c.id for c in coop.channels],
-        display=config.catalog_display(coop),
-        cooperative=coop.id,
-        limits=CatalogLimits(max_bytes=config.max_catalog_bytes),
-    ).build()
+    catalog = read_cooperative_catalog(config, coop).build()
     units = list(catalog.units())
     with store.read() as conn:
         after_count, after_file = ledger_sums(conn, coop.id, catalog.modified_at)

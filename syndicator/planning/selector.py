@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from syndicator.catalog import CatalogLimits, CatalogRows, CatalogScan, read_catalog, scan_catalog
+from syndicator.catalog import CatalogLimits, CatalogRows, CatalogScan
 from syndicator.catalog.csv_reader import NotSimple
 from syndicator.catalog.rules import Row
 from syndicator.config import Config, CooperativeConfig
@@ -36,6 +36,7 @@ from syndicator.planning.basis import Basis, BasisDraft, kept_head, load_basis
 from syndicator.planning.incremental import families_of, row_key, split_known, split_unchanged
 from syndicator.planning.marks import BASIS_STREAM, QUIET_STREAM, digest_of, mark_of
 from syndicator.planning.model import ChannelPlan
+from syndicator.planning.sources import read_cooperative_catalog, scan_cooperative_catalog
 from syndicator.store import Store
 from syndicator.store.ledger import ledger_sums, stock_count_values
 from syndicator.store.listings import confirmed_unit_keys
@@ -158,24 +159,14 @@ class Selector:
         """The file, read against the basis when there is one and the file can be cut
         (only its new records parsed), else whole. Raises
         :class:`~syndicator.common.problems.Unreadable`."""
-        coop, config = self.cooperative, self.config
-        path, channels = config.catalog_path(coop), [c.id for c in coop.channels]
-        display, limits = config.catalog_display(coop), self.limits
         if start is not None and self.incremental:
             try:
-                return scan_catalog(
-                    path,
-                    start.basis.records,
-                    channels=channels,
-                    display=display,
-                    cooperative=coop.id,
-                    limits=limits,
+                return scan_cooperative_catalog(
+                    self.config, self.cooperative, start.basis.records, self.limits
                 )
             except NotSimple:
                 pass
-        return read_catalog(
-            path, channels=channels, display=display, cooperative=coop.id, limits=limits
-        )
+        return read_cooperative_catalog(self.config, self.cooperative, self.limits)
 
     # ------------------------------------------------------------------ 3. choosing rows
     def select(

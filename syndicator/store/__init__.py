@@ -2,7 +2,8 @@
 
 SQLite by default, PostgreSQL by URL; portable SQL only (SQLAlchemy Core, each dialect's
 ``ON CONFLICT``). One module per kind of record: listings, the stock ledger, the journal,
-alerts, cursors, passes, quotas, tokens, leases, the planning marks and bases, reviews.
+alerts, cursors, passes, quotas, tokens, leases, the planning marks and bases, reviews; and
+the read-only queries of ``syndicator status`` (status) and ``/metrics`` (metrics).
 Every function takes an open :class:`~sqlalchemy.Connection`; :class:`Store` opens them.
 """
 

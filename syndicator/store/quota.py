@@ -113,8 +113,7 @@ class StoreQuota:
             if row is None:
                 tokens, blocked, calls, throttled, row_day = float(rule.burst), 0.0, 0, 0, day
             else:
-                elapsed = max(0.0, now - row.updated_at)
-                tokens = min(float(rule.burst), row.tokens + elapsed * rule.rate)
+                tokens = rule.refilled(row.tokens, row.updated_at, now)
                 blocked, calls, throttled = row.blocked_until, row.calls_today, row.throttled_today
                 row_day = row.day
             if row_day != day:
