@@ -488,8 +488,8 @@ def prepare_store(config_path: Path, skus: int, input_keys: bool = True) -> dict
     """
     from syndicator.config import load_config
     from syndicator.domain.listings import ListingState
+    from syndicator.planning.availability import new_counts
     from syndicator.planning.operations import Action
-    from syndicator.planning.stock import new_counts
     from syndicator.plugins import load_channel_types
     from syndicator.store import Store
     from syndicator.store.ledger import save_stock_counts

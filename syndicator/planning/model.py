@@ -13,9 +13,9 @@ from syndicator.catalog import Catalog
 from syndicator.common.problems import Problem
 from syndicator.config import ChannelConfig, CooperativeConfig
 from syndicator.domain.pricing import ExchangeRate
+from syndicator.planning.availability import StockView
 from syndicator.planning.basis import BasisDraft
 from syndicator.planning.operations import WRITE_ACTIONS, Action, PlannedOp
-from syndicator.planning.stock import StockView
 
 __all__ = ["ChannelPlan", "CooperativePlan", "PlanReport"]
 

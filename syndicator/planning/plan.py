@@ -23,6 +23,7 @@ from syndicator.common.problems import Problem, Severity, Unreadable, did_you_me
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.domain.listings import ListingState
 from syndicator.errors import ScopeError
+from syndicator.planning.availability import stock_views
 from syndicator.planning.model import ChannelPlan, CooperativePlan, PlanReport
 from syndicator.planning.operations import plan_channel
 from syndicator.planning.projection import (
@@ -35,7 +36,6 @@ from syndicator.planning.projection import (
 )
 from syndicator.planning.selector import Quiet, Selection, Selector
 from syndicator.planning.sources import read_cooperative_catalog
-from syndicator.planning.stock import stock_views
 from syndicator.store import Store
 from syndicator.store.ledger import ledger_sums, load_stock_counts
 from syndicator.store.listings import listed_count, listed_skus, load_listings

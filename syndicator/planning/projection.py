@@ -19,7 +19,7 @@ from syndicator.catalog.rules import ATTRIBUTE_KEYS  # the names of Projection.a
 from syndicator.config import ChannelConfig
 from syndicator.domain.money import Money
 from syndicator.domain.pricing import ExchangeRate, PriceQuote, PriceRule, quote, quote_fixed
-from syndicator.planning.stock import StockView
+from syndicator.planning.availability import StockView
 from syndicator.plugins import ChannelType
 
 __all__ = [

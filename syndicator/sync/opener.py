@@ -21,7 +21,7 @@ from syndicator.store.tokens import StoreTokens
 
 __all__ = ["channel_quota", "channel_quota_rules", "open_connector", "scaled_rules"]
 
-Throttled = Callable[[str, str], None]  # (cooperative, channel): the channel answered 429
+OnThrottled = Callable[[str, str], None]  # (cooperative, channel): the channel answered 429
 
 
 def scaled_rules(
@@ -57,7 +57,7 @@ class _Resolved(NamedTuple):
     credentials: dict[str, str]
     cls: type[Connector]
 
-    def quota(self, store: Store, max_wait: float, on_throttled: Throttled | None) -> StoreQuota:
+    def quota(self, store: Store, max_wait: float, on_throttled: OnThrottled | None) -> StoreQuota:
         coop, channel = self.cooperative, self.channel.id
         return StoreQuota(
             store,
@@ -106,7 +106,7 @@ def channel_quota(
     channel: str,
     *,
     max_wait: float = 300.0,
-    on_throttled: Throttled | None = None,
+    on_throttled: OnThrottled | None = None,
 ) -> StoreQuota:
     """The quota buckets the channel's connector draws from (its account and rules), without
     building the connector: for metrics. :class:`SetupError` as :func:`open_connector`."""
@@ -131,7 +131,7 @@ def open_connector(
     *,
     timeout: float = 30.0,
     max_quota_wait: float = 300.0,
-    on_throttled: Throttled | None = None,
+    on_throttled: OnThrottled | None = None,
 ) -> Connector:
     """The connector for ``cooperative``/``channel``; :class:`SetupError` when its
     credentials cannot be read (the message names the reference, never a value).

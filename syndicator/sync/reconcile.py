@@ -41,6 +41,7 @@ from syndicator.common.bulk import paused_gc
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.domain.listings import ListingState
 from syndicator.errors import ChannelError, QuotaWait
+from syndicator.planning.availability import new_counts
 from syndicator.planning.marks import Sent, keep_marks
 from syndicator.planning.model import ChannelPlan, CooperativePlan
 from syndicator.planning.operations import (
@@ -51,7 +52,6 @@ from syndicator.planning.operations import (
     confirmed_state,
 )
 from syndicator.planning.plan import make_plan
-from syndicator.planning.stock import new_counts
 from syndicator.plugins import Capability
 from syndicator.reviews.records import record_reviews
 from syndicator.store import Store

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from syndicator.config import Config, load_config
+from syndicator.planning.availability import new_counts
 from syndicator.planning.operations import Action, PlannedOp, confirmed_state
 from syndicator.planning.plan import PlanReport, make_plan
-from syndicator.planning.stock import new_counts
 from syndicator.plugins import ChannelType
 from syndicator.store import Store
 from syndicator.store.ledger import save_stock_counts
