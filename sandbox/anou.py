@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.base import ApiError, Emulator, json_body
+from sandbox.base import ApiError, Control, Emulator, json_body
 
 __all__ = ["DEMO_KEYS", "AnouSandbox"]
 
@@ -66,7 +66,14 @@ def _quantity(value: Any) -> int:
     return value
 
 
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """An order or review as the API shows it: without the shop and the change sequence."""
+    return {k: v for k, v in record.items() if k not in ("shop", "seq")}
+
+
 class AnouSandbox(Emulator):
+    """The ANOU-style marketplace (see the module's docstring)."""
+
     name = "anou"
     state: _State
 
@@ -102,30 +109,20 @@ class AnouSandbox(Emulator):
 
     # ---------------------------------------------------------------- the API
     def routes(self) -> list[BaseRoute]:
-        op = self.operation
-        v1 = "/api/v1"
+        route = self.route
+        product = "/api/v1/products/{sku}"
         return [
-            Route(
-                f"{v1}/products/{{sku}}",
-                op("upsertProduct", self._upsert, write=True),
-                methods=["PUT"],
+            route("PUT", product, "upsertProduct", self._upsert, write=True),
+            route("GET", product, "getProduct", self._get),
+            route("PATCH", f"{product}/offer", "updateOffer", self._offer, write=True),
+            route(
+                "POST", f"{product}/deactivate", "deactivateProduct", self._deactivate, write=True
             ),
-            Route(f"{v1}/products/{{sku}}", op("getProduct", self._get), methods=["GET"]),
-            Route(
-                f"{v1}/products/{{sku}}/offer",
-                op("updateOffer", self._offer, write=True),
-                methods=["PATCH"],
-            ),
-            Route(
-                f"{v1}/products/{{sku}}/deactivate",
-                op("deactivateProduct", self._deactivate, write=True),
-                methods=["POST"],
-            ),
-            Route(f"{v1}/images", op("uploadImage", self._upload, write=True), methods=["POST"]),
-            Route(f"{v1}/images/{{digest}}", self._image, methods=["GET"]),
-            Route(f"{v1}/orders", op("listOrders", self._orders), methods=["GET"]),
-            Route(f"{v1}/reviews", op("listReviews", self._reviews), methods=["GET"]),
-            Route("/product_data", op("productFeed", self._feed), methods=["GET"]),
+            route("POST", "/api/v1/images", "uploadImage", self._upload, write=True),
+            Route("/api/v1/images/{digest}", self._image, methods=["GET"]),
+            route("GET", "/api/v1/orders", "listOrders", self._orders),
+            route("GET", "/api/v1/reviews", "listReviews", self._reviews),
+            route("GET", "/product_data", "productFeed", self._feed),
         ]
 
     async def _upsert(self, request: Request) -> Response:
@@ -245,7 +242,7 @@ class AnouSandbox(Emulator):
                 (i for i in items.values() if i["shop"] == shop and i["seq"] > since),
                 key=lambda i: i["seq"],
             )[:limit]
-            out = [{k: v for k, v in i.items() if k not in ("shop", "seq")} for i in mine]
+            out = [_public(i) for i in mine]
             cursor = mine[-1]["seq"] if mine else since
         return JSONResponse({key: out, "next_cursor": str(cursor)})
 
@@ -294,7 +291,20 @@ class AnouSandbox(Emulator):
         ]
         return JSONResponse({"page": page, "pages": pages, "products": products})
 
-    # ---------------------------------------------------------------- control
+    def new_control(self) -> Control:
+        return AnouControl(self)
+
+
+class AnouControl(Control):
+    """What the ANOU-style marketplace does for the control API."""
+
+    def __init__(self, anou: AnouSandbox) -> None:
+        self.anou = anou
+
+    @property
+    def state(self) -> _State:
+        return self.anou.state
+
     def state_json(self) -> dict[str, Any]:
         listings = [
             {
@@ -347,13 +357,13 @@ class AnouSandbox(Emulator):
                 409, "not_available", f"{product['sku']} has {product['quantity']} available"
             )
         product["quantity"] -= quantity
-        order_id = f"ANOU-{self._new_id()}"
-        now = self._now()
+        order_id = f"ANOU-{self.anou._new_id()}"
+        now = self.anou._now()
         amount = Decimal(product["price"]["amount"]) * quantity
         order = {
             "id": order_id,
             "shop": shop,
-            "seq": self._bump(),
+            "seq": self.anou._bump(),
             "status": "paid",
             "created_at": now,
             "updated_at": now,
@@ -370,7 +380,7 @@ class AnouSandbox(Emulator):
             "buyer_ref": hashlib.sha256(f"buyer-{order_id}".encode()).hexdigest()[:16],
         }
         self.state.orders[order_id] = order
-        return {k: v for k, v in order.items() if k not in ("shop", "seq")}
+        return _public(order)
 
     def cancel_order(self, order_id: str) -> dict[str, Any]:
         order = self.state.orders.get(order_id)
@@ -382,21 +392,21 @@ class AnouSandbox(Emulator):
                 if product is not None:
                     product["quantity"] += line["quantity"]
             order["status"] = "cancelled"
-            order["updated_at"] = self._now()
-            order["seq"] = self._bump()
-        return {k: v for k, v in order.items() if k not in ("shop", "seq")}
+            order["updated_at"] = self.anou._now()
+            order["seq"] = self.anou._bump()
+        return _public(order)
 
     def add_review(self, data: dict[str, Any]) -> dict[str, Any]:
         shop, product = self._product_for(data)
         rating = data.get("rating")
         if not isinstance(rating, int) or not 1 <= rating <= 5:
             raise ApiError(422, "invalid", "rating is a whole number from 1 to 5")
-        review_id = f"R-{self._new_id()}"
-        now = self._now()
+        review_id = f"R-{self.anou._new_id()}"
+        now = self.anou._now()
         review = {
             "id": review_id,
             "shop": shop,
-            "seq": self._bump(),
+            "seq": self.anou._bump(),
             "sku": product["sku"],
             "rating": rating,
             "text": data.get("text", ""),
@@ -406,4 +416,4 @@ class AnouSandbox(Emulator):
             "updated_at": now,
         }
         self.state.reviews[review_id] = review
-        return {k: v for k, v in review.items() if k not in ("shop", "seq")}
+        return _public(review)

@@ -1,15 +1,15 @@
 """What every emulated marketplace shares: operations with quotas and faults, a control API.
 
 An :class:`Emulator` keeps all its mutable state in ``self.state`` (so that a "write accepted
-but not applied" fault can put it back) and declares its endpoints with :meth:`operation`,
-which, for every call: identifies the caller (the marketplace's own auth rules), takes a
-token from the operation's quota bucket (429 in the marketplace's own shape when empty),
-draws a fault, then runs the handler. Handlers raise :class:`ApiError` for the answers a real
-marketplace gives to a bad request.
+but not applied" fault can put it back) and declares its endpoints with :meth:`route` (or
+:meth:`operation`), which, for every call: identifies the caller (the marketplace's own auth
+rules), takes a token from the operation's quota bucket (429 in the marketplace's own shape
+when empty), draws a fault, then runs the handler. Handlers raise :class:`ApiError` for the
+answers a real marketplace gives to a bad request.
 
 The control API under ``/_sandbox/`` is for tests, benchmarks and the demo, never for a
-connector: the state, buyer orders and cancellations, reviews, fault plans, quota factor,
-call counters, reset.
+connector: the state, buyer orders and cancellations, reviews and accounts (what each
+marketplace's :class:`Control` does), fault plans, quota factor, call counters, reset.
 """
 
 from __future__ import annotations
@@ -32,8 +32,17 @@ from starlette.types import Receive, Scope, Send
 
 from sandbox.faults import Fault, FaultPlan, Faults
 from sandbox.quotas import Buckets, TakeResult
+from syndicator.errors import FixInput
 
-__all__ = ["ApiError", "DroppedResponse", "Emulator", "Exchange", "Handler", "json_body"]
+__all__ = [
+    "ApiError",
+    "Control",
+    "DroppedResponse",
+    "Emulator",
+    "Exchange",
+    "Handler",
+    "json_body",
+]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -59,8 +68,15 @@ class Exchange:
         return json.loads(self.response_body) if self.response_body else None
 
 
-class ApiError(Exception):
-    """An answer the marketplace gives instead of a result: status, code, message."""
+class ApiError(FixInput):
+    """An answer the marketplace gives instead of a result: status, code, message.
+
+    A :class:`~syndicator.errors.FixInput`: handlers raise it for a request the marketplace
+    refuses as sent (a bad value, a missing field, an unknown id, a conflict), and the
+    message says what to send instead. The emulator answers it in the marketplace's shape;
+    a caller of the control methods (``buyer_order`` ...) gets it as is. A quota or a fault
+    builds one too, only to be answered in the same shape, never raised.
+    """
 
     def __init__(
         self,
@@ -103,6 +119,33 @@ async def json_body(request: Request) -> Any:
         raise ApiError(400, "InvalidInput", "The request body is not valid JSON.") from None
 
 
+class Control(ABC):
+    """What a marketplace does for its control API (``/_sandbox/``): what it holds, buyers
+    who order, cancel and review, accounts registered. Called under the emulator's lock by
+    tests, benchmarks and the demo's buyers, never by a connector; raises :class:`ApiError`
+    for what it refuses."""
+
+    @abstractmethod
+    def state_json(self) -> dict[str, Any]:
+        """Listings, orders and reviews, for the control API."""
+
+    @abstractmethod
+    def buyer_order(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A buyer orders ``quantity`` of ``sku``: the marketplace lowers its own stock."""
+
+    @abstractmethod
+    def cancel_order(self, order_id: str) -> dict[str, Any]:
+        """The order is cancelled: its stock goes back."""
+
+    @abstractmethod
+    def add_review(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A buyer leaves a review."""
+
+    @abstractmethod
+    def add_account(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Register credentials the marketplace will accept (a seller, a shop, a key)."""
+
+
 class Emulator(ABC):
     """One emulated marketplace: its state, its API, its quotas and faults."""
 
@@ -125,6 +168,7 @@ class Emulator(ABC):
         self.base_url = ""  # where it is served, set by the server
         self.record = False  # keep every exchange in self.exchanges (conformance tests)
         self.exchanges: list[Exchange] = []
+        self.control = self.new_control()
         self.state: Any = None
         self.reset_state()
 
@@ -146,24 +190,12 @@ class Emulator(ABC):
         """Who calls (for quotas); raise ApiError when the marketplace would refuse them."""
 
     @abstractmethod
+    def new_control(self) -> Control:
+        """What the marketplace does for its control API (made once, before the state)."""
+
     def state_json(self) -> dict[str, Any]:
-        """Listings, orders and reviews, for the control API."""
-
-    @abstractmethod
-    def buyer_order(self, data: dict[str, Any]) -> dict[str, Any]:
-        """A buyer orders ``quantity`` of ``sku``: the marketplace lowers its own stock."""
-
-    @abstractmethod
-    def cancel_order(self, order_id: str) -> dict[str, Any]:
-        """The order is cancelled: its stock goes back."""
-
-    @abstractmethod
-    def add_review(self, data: dict[str, Any]) -> dict[str, Any]:
-        """A buyer leaves a review."""
-
-    def add_account(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Register credentials the marketplace will accept (a seller, a shop, a key)."""
-        raise ApiError(404, "NotFound", f"{self.name} has no accounts to add")
+        """Listings, orders and reviews, as ``GET /_sandbox/state`` shows them."""
+        return self.control.state_json()
 
     def rate_headers(self, take: TakeResult) -> dict[str, str]:
         """Headers that tell the caller its remaining quota (Etsy's x-limit-* ...)."""
@@ -182,6 +214,12 @@ class Emulator(ABC):
         return response
 
     # ---------------------------------------------------------------- operations
+    def route(
+        self, method: str, path: str, name: str, handler: Handler, *, write: bool = False
+    ) -> Route:
+        """The operation ``name`` of the marketplace's API, served at ``method path``."""
+        return Route(path, self.operation(name, handler, write=write), methods=[method])
+
     def operation(self, name: str, handler: Handler, *, write: bool = False) -> Handler:
         """Wrap a handler with auth, quota, faults and the marketplace's error shape."""
 
@@ -299,14 +337,14 @@ class Emulator(ABC):
             Route("/_sandbox/faults", faults, methods=["GET", "PUT"]),
             Route("/_sandbox/quota", quota, methods=["GET", "PUT"]),
             Route("/_sandbox/calls", calls, methods=["GET"]),
-            Route("/_sandbox/orders", control(self.buyer_order), methods=["POST"]),
+            Route("/_sandbox/orders", control(self.control.buyer_order), methods=["POST"]),
             Route(
                 "/_sandbox/orders/{order_id}/cancel",
-                control(lambda d: self.cancel_order(str(d["order_id"]))),
+                control(lambda d: self.control.cancel_order(str(d["order_id"]))),
                 methods=["POST"],
             ),
-            Route("/_sandbox/reviews", control(self.add_review), methods=["POST"]),
-            Route("/_sandbox/accounts", control(self.add_account), methods=["POST"]),
+            Route("/_sandbox/reviews", control(self.control.add_review), methods=["POST"]),
+            Route("/_sandbox/accounts", control(self.control.add_account), methods=["POST"]),
         ]
 
     def app(self) -> Starlette:

@@ -1,7 +1,8 @@
 """The demo's marketplaces: the sandbox in the daemon's own process, and buyers who use it.
 
 With ``sandbox: {enabled: true}`` in its config, the daemon calls :func:`start` (the
-``sandbox.starter`` entry point) before anything else. It serves the three emulated
+``start`` hook of :data:`sandbox.SANDBOX`, found through the ``syndicator.sandboxes`` entry
+point) before anything else. It serves the three emulated
 marketplaces on a free loopback port, gives every (cooperative, channel) of the config an
 account there (the demo sellers and shops exist already; any other seller, shop or key is
 registered through the control API, so any config can be tried out), and hands back
@@ -43,11 +44,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.anou.settings import AnouSettings
 from sandbox.amazon import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from sandbox.server import Sandbox
 from syndicator.common.logs import FailureLog, get_logger
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
+from syndicator.errors import FixInput
 from syndicator.store.schema import listings as listings_table
 
 __all__ = ["BuyerAction", "Buyers", "DemoSandbox", "SandboxError", "Shop", "start"]
@@ -117,8 +118,9 @@ _REVIEWS: Final[Mapping[str, Mapping[str, tuple[str, ...]]]] = MappingProxyType(
 )
 
 
-class SandboxError(RuntimeError):
-    """The sandbox cannot stand in for this config (the message says what to change)."""
+class SandboxError(FixInput):
+    """The sandbox cannot stand in for this config (the message says what to change): a
+    :class:`~syndicator.errors.FixInput`, the config is what has to change."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,10 +346,7 @@ class Buyers(threading.Thread):
         )
 
     def _get(self, marketplace: str, path: str) -> dict[str, Any]:
-        response = self._client.get(f"{self.urls[marketplace]}/_sandbox/{path}")
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
+        return _get_json(self._client, f"{self.urls[marketplace]}/_sandbox/{path}")
 
     def _post(self, marketplace: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         response = self._client.post(f"{self.urls[marketplace]}/_sandbox/{path}", json=body)
@@ -365,6 +364,14 @@ def _on_sale(row: Mapping[str, Any]) -> bool:
         and row.get("is_enabled", True) is not False
         and bool(row.get("sku"))
     )
+
+
+def _get_json(client: httpx.Client, url: str) -> dict[str, Any]:
+    """A control API's answer (an error status raises)."""
+    response = client.get(url)
+    response.raise_for_status()
+    data: dict[str, Any] = response.json()
+    return data
 
 
 def _said(response: httpx.Response) -> str:
@@ -551,18 +558,19 @@ class _Account:
     shop: Shop
 
 
-class _Control:
-    """The control API of a running sandbox, for setting accounts up."""
+class _Setup:
+    """What setting the channels' accounts up needs: the running sandbox's control API, the
+    config (its quota factor, its channel types' settings) and this start's nonce."""
 
-    def __init__(self, sandbox: Sandbox, client: httpx.Client) -> None:
+    def __init__(self, sandbox: Sandbox, client: httpx.Client, config: Config) -> None:
         self.sandbox = sandbox
         self.client = client
+        self.config = config
+        self.factor = config.sandbox.quota_factor
+        self.nonce = secrets.token_hex(4)  # new credentials at each start: no stale cache
 
     def get(self, marketplace: str, path: str) -> dict[str, Any]:
-        response = self.client.get(f"{self.sandbox.url(marketplace)}/_sandbox/{path}")
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
+        return _get_json(self.client, f"{self.sandbox.url(marketplace)}/_sandbox/{path}")
 
     def post(self, marketplace: str, path: str, body: Mapping[str, Any], where: str) -> None:
         response = self.client.post(f"{self.sandbox.url(marketplace)}/_sandbox/{path}", json=body)
@@ -577,13 +585,11 @@ def _language(ch: ChannelConfig) -> str:
     return ch.languages[0]
 
 
-def _amazon(
-    ctl: _Control, cooperative: CooperativeConfig, ch: ChannelConfig, factor: float, nonce: str
-) -> _Account:
+def _amazon(ctl: _Setup, cooperative: CooperativeConfig, ch: ChannelConfig) -> _Account:
     coop = cooperative.id
     url = ctl.sandbox.url("amazon")
     seller, marketplace = str(ch.settings["seller_id"]), str(ch.settings["marketplace_id"])
-    token = f"Atzr|sandbox-{coop}-{ch.id}-{nonce}"  # a new one at each start: no stale cache
+    token = f"Atzr|sandbox-{coop}-{ch.id}-{ctl.nonce}"  # a new one at each start
     credentials = {
         "refresh_token": token,
         "client_id": DEMO_CLIENT_ID,
@@ -594,7 +600,7 @@ def _amazon(
     settings = {
         "endpoint": url,
         "token_url": f"{url}/auth/o2/token",
-        "quota_factor": factor,
+        "quota_factor": ctl.factor,
         # The sandbox moves a feed or report on at each poll, not with time.
         "feed_poll_seconds": 0.2,
         "report_poll_seconds": 0.2,
@@ -602,9 +608,7 @@ def _amazon(
     return _Account(settings, credentials, Shop(coop, ch.id, "amazon", "seller_id", seller))
 
 
-def _etsy(
-    ctl: _Control, cooperative: CooperativeConfig, ch: ChannelConfig, factor: float, nonce: str
-) -> _Account:
+def _etsy(ctl: _Setup, cooperative: CooperativeConfig, ch: ChannelConfig) -> _Account:
     coop = cooperative.id
     shop_id = int(ch.settings["shop_id"])
     owners = {int(s["shop_id"]): int(s["user_id"]) for s in ctl.get("etsy", "state")["shops"]}
@@ -615,7 +619,7 @@ def _etsy(
         "shared_secret": digest[17:27],
         # Etsy's refresh tokens work once: a new one at each start, so that a token the
         # store rotated with another sandbox is never what this one is asked for.
-        "refresh_token": f"{user_id}.sandbox-{coop}-{ch.id}-{nonce}",
+        "refresh_token": f"{user_id}.sandbox-{coop}-{ch.id}-{ctl.nonce}",
     }
     body: dict[str, Any] = {
         **credentials,
@@ -627,13 +631,11 @@ def _etsy(
     if ch.settings.get("shipping_profile_id") is not None:
         body["shipping_profile_id"] = int(ch.settings["shipping_profile_id"])
     ctl.post("etsy", "accounts", body, f"{coop}/{ch.id}")
-    settings = {"endpoint": ctl.sandbox.url("etsy"), "quota_factor": factor}
+    settings = {"endpoint": ctl.sandbox.url("etsy"), "quota_factor": ctl.factor}
     return _Account(settings, credentials, Shop(coop, ch.id, "etsy", "shop_id", shop_id))
 
 
-def _anou(
-    ctl: _Control, cooperative: CooperativeConfig, ch: ChannelConfig, factor: float, nonce: str
-) -> _Account:
+def _anou(ctl: _Setup, cooperative: CooperativeConfig, ch: ChannelConfig) -> _Account:
     coop = cooperative.id
     base = ctl.sandbox.url("anou") + "/api/v1"
     # The shop is the cooperative's id (as the demo keys have it); a second ANOU-style
@@ -643,25 +645,23 @@ def _anou(
     key = f"anou-sandbox-{coop}-{ch.id}"
     ctl.post("anou", "accounts", {"api_key": key, "shop": shop}, f"{coop}/{ch.id}")
     # The sandbox speaks the API of docs/anou-api.md: a channel set up for another
-    # ANOU-style marketplace (its endpoints, field names ...) is put back to that API.
-    shape = AnouSettings(base_url=base).model_dump(
-        mode="json", exclude={"page_size", "order_overlap"}
-    )
-    settings = {**shape, "base_url": base, "quota_factor": factor}
+    # ANOU-style marketplace (its endpoints, field names ...) is put back to that API: the
+    # defaults of the channel type's own settings model.
+    model = ctl.config.channel_types[ch.type].settings_model
+    shape = model(base_url=base).model_dump(mode="json", exclude={"page_size", "order_overlap"})
+    settings = {**shape, "base_url": base, "quota_factor": ctl.factor}
     return _Account(settings, {"api_key": key}, Shop(coop, ch.id, "anou", "shop", shop))
 
 
-_SETUP: Final[
-    Mapping[str, Callable[[_Control, CooperativeConfig, ChannelConfig, float, str], _Account]]
-] = MappingProxyType({"amazon": _amazon, "etsy": _etsy, "anou": _anou})
+_SETUP: Final[Mapping[str, Callable[[_Setup, CooperativeConfig, ChannelConfig], _Account]]] = (
+    MappingProxyType({"amazon": _amazon, "etsy": _etsy, "anou": _anou})
+)
 
 
 def _accounts(sandbox: Sandbox, config: Config) -> list[_Account]:
-    nonce = secrets.token_hex(4)
-    factor = config.sandbox.quota_factor
     found: list[_Account] = []
     with httpx.Client(timeout=CONTROL_TIMEOUT) as client:
-        ctl = _Control(sandbox, client)
+        ctl = _Setup(sandbox, client, config)
         for coop in config.cooperatives:
             for ch in (c for c in coop.channels if c.enabled):  # a disabled one is never used
                 setup = _SETUP.get(ch.type)
@@ -671,7 +671,7 @@ def _accounts(sandbox: Sandbox, config: Config) -> list[_Account]:
                         f"{', '.join(sandbox.emulators)}); set enabled: false on this channel "
                         "or sandbox.enabled: false"
                     )
-                account = setup(ctl, coop, ch, factor, nonce)
+                account = setup(ctl, coop, ch)
                 shop = dataclasses.replace(account.shop, language=_language(ch))
                 found.append(dataclasses.replace(account, shop=shop))
     return found
@@ -714,15 +714,21 @@ def _load_snapshot(sandbox: _Served, state_file: Path) -> None:
             hint=f"no snapshot {state_file}: delete {db} to start the demo over",
         )
         return
-    except Exception as exc:  # a damaged file: start empty, say so
+    except Exception as exc:  # a damaged file, or one of another version: start empty, say so
         log.warning(
             "sandbox_snapshot_unreadable",
             file=str(state_file),
             error=f"{type(exc).__name__}: {exc}",
+            hint=f"delete {db} to start the demo over",
         )
         return
     if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
-        log.warning("sandbox_snapshot_unreadable", file=str(state_file), error="another version")
+        log.warning(
+            "sandbox_snapshot_unreadable",
+            file=str(state_file),
+            error="another version",
+            hint=f"delete {db} to start the demo over",
+        )
         return
     restored = sandbox.restore(data.get("marketplaces") or {})
     log.info("sandbox_restored", file=str(state_file), marketplaces=restored)

@@ -1,10 +1,11 @@
-"""Call quotas of the emulated marketplaces: one table, token buckets, call counters.
+"""Call quotas of the emulated marketplaces: token buckets and call counters.
 
 Each operation has the rate and burst its marketplace publishes (requests per second, and
-the bucket size). Etsy counts all calls of an API key together, per second and per day, so
-its operations share one bucket (``*``). A ``factor`` scales every rate (and daily limit)
-so that tests and benchmarks can run fast without losing the behaviour: over quota, a call
-is refused with the time until the next token.
+the bucket size), read from the one table the connectors keep to (:mod:`connectors.limits`).
+Etsy counts all calls of an API key together, per second and per day, so its operations
+share one bucket (``*``). A ``factor`` scales every rate (and daily limit) so that tests and
+benchmarks can run fast without losing the behaviour: over quota, a call is refused with the
+time until the next token.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from connectors.limits import QUOTAS, Limit
 
-__all__ = ["QUOTAS", "Buckets", "Limit", "TakeResult"]
+__all__ = ["Buckets", "TakeResult"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -213,28 +213,50 @@ def _problems(validator: Any, instance: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors]
 
 
+def _body_problems(
+    op: Operation,
+    schema: dict[str, Any] | None,
+    body: Any,
+    *,
+    strict: bool,
+    unexpected: str,
+    missing: str,
+) -> list[str]:
+    """A request or answer body against its schema in the operation's model (``None``: no
+    body is due); ``unexpected`` and ``missing`` say a body that should not be, or is not,
+    there."""
+    if schema is None:
+        return [] if body is None else [unexpected]
+    if body is None:
+        return [missing]
+    file = MODELS[op.model]
+    return _problems(_swagger_validator(file, json.dumps(schema, sort_keys=True), strict), body)
+
+
 def request_problems(op: Operation, body: Any) -> list[str]:
     """What is wrong with a request body, by the model (extra properties are allowed)."""
-    schema = op.body_schema()
-    if schema is None:
-        return [] if body is None else [f"{op} takes no body"]
-    if body is None:
-        return [f"{op} needs a body"]
-    file = MODELS[op.model]
-    return _problems(_swagger_validator(file, json.dumps(schema, sort_keys=True), False), body)
+    return _body_problems(
+        op,
+        op.body_schema(),
+        body,
+        strict=False,
+        unexpected=f"{op} takes no body",
+        missing=f"{op} needs a body",
+    )
 
 
 def response_problems(op: Operation, status: int, body: Any, *, strict: bool = True) -> list[str]:
     """What is wrong with an answer, by the model; ``strict``: no property the model lacks."""
     if str(status) not in op.spec["responses"]:
         return [f"{op} has no {status} answer in its model"]
-    schema = op.response_schema(status)
-    if schema is None:
-        return [] if body is None else [f"{op} answers {status} with no body"]
-    if body is None:
-        return [f"{op} answers {status} with a body"]
-    file = MODELS[op.model]
-    return _problems(_swagger_validator(file, json.dumps(schema, sort_keys=True), strict), body)
+    return _body_problems(
+        op,
+        op.response_schema(status),
+        body,
+        strict=strict,
+        unexpected=f"{op} answers {status} with no body",
+        missing=f"{op} answers {status} with a body",
+    )
 
 
 def _parameter_value(param: dict[str, Any], raw: Sequence[str]) -> Any:

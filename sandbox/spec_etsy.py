@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from sandbox.base import Exchange
+from syndicator.errors import FixInput
 
 __all__ = [
     "TOKEN_OPERATION",
@@ -45,8 +46,13 @@ FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
 
-class SpecError(ValueError):
-    """A request the model does not allow (the emulator answers 400 with the message)."""
+class SpecError(FixInput, ValueError):
+    """A request the model does not allow (the emulator answers 400 with the message).
+
+    A :class:`~syndicator.errors.FixInput`: the request is wrong as sent and the message
+    names the part and the rule (``listing_id must be an integer``). Also a ValueError, as
+    the decoding errors it stands for.
+    """
 
 
 @cache

@@ -14,7 +14,9 @@ exits 2; a reader that meets a :class:`Fallback` does the same work the long, ex
     │   │                         (both carry Problems: syndicator.common.problems)
     │   ├── InvalidValue          one value that does not parse (also a ValueError)
     │   ├── ScopeError            --cooperative or --channel names nothing in the config
-    │   └── PluginError           an installed plugin that does not load or describe itself
+    │   ├── PluginError           an installed plugin that does not load or describe itself
+    │   └── (the emulators': ApiError, SpecError: a request the marketplace refuses as sent;
+    │        SandboxError: a config the sandbox cannot stand in for; see sandbox/)
     ├── StopAndAlert          stop this channel (or the daemon) and alert: a person must act
     │   ├── AuthError             the channel refuses the credentials       (ChannelError)
     │   ├── SetupError            the config or the account cannot work      (ChannelError)
