@@ -9,10 +9,11 @@ its operations share one bucket (``*``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from syndicator.connector import QuotaRule
 
-__all__ = ["QUOTAS", "Limit", "quota_rules"]
+__all__ = ["QUOTAS", "Limit", "PublishedLimits", "quota_rules"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +62,14 @@ def quota_rules(marketplace: str) -> dict[str, list[QuotaRule]]:
             rules.append(QuotaRule(f"{operation}/day", q.per_day / 86_400, q.per_day))
         out[operation] = rules
     return out
+
+
+class PublishedLimits:
+    """A connector's ``quota_rules``: its marketplace's rows of the table (a mixin put
+    before :class:`~syndicator.connector.Connector`; ``limits`` names the marketplace)."""
+
+    limits: ClassVar[str]
+
+    @classmethod
+    def quota_rules(cls, settings: Any) -> dict[str, list[QuotaRule]]:
+        return quota_rules(cls.limits)

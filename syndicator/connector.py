@@ -9,10 +9,18 @@ here:
   :class:`ListingChange` it is asked for (an :class:`Action` and a :class:`Projection`),
   the :class:`ItemOutcome` it answers, :class:`RemoteListing` for read-back,
   :class:`OrderPage` of :class:`Order` and :class:`ReviewPage` of :class:`Review`;
-- **the error tree**, grouped by what the runner does (:mod:`syndicator.errors`);
-- **calls**: :class:`Caller` (quota, classification, bounded retries), :class:`RetryPolicy`,
+- **the error tree**, grouped by what the runner does (:mod:`syndicator.errors`),
+  :func:`reclassify` to tell a failure as another kind, and :func:`or_missing` for a 404
+  that means "not there";
+- **calls**: :class:`Caller` (quota, classification, bounded retries, and
+  :meth:`Caller.pause` for a write retried by hand), :class:`RetryPolicy`,
   :class:`QuotaRule`, and the HTTP pieces (:func:`error_for_status`, timeouts,
   ``Retry-After``);
+- **the shared strategies**: paging (:func:`offset_pages`, :func:`cursor_pages`,
+  :func:`latest` for a watermark), access tokens from a refresh token, rotated or not
+  (:class:`AccessTokens`, :class:`Grant`), secrets masked in messages (:class:`Redactor`),
+  and serving an app in the foreground (:func:`listen`, :func:`server_config`,
+  :class:`QuietServer`);
 - **money**: :class:`Money` and its currencies.
 
 Each name is loaded from its home the first time it is asked for, so that a connector
@@ -47,8 +55,14 @@ if TYPE_CHECKING:
         TokenStore,
         decimal_or_none,
         load_connector,
+        or_missing,
+        reclassify,
     )
+    from syndicator.channels.paging import Page, cursor_pages, latest, offset_pages
+    from syndicator.channels.tokens import AccessTokens, Grant, aware, digest
+    from syndicator.common.logs import Redactor
     from syndicator.common.problems import did_you_mean
+    from syndicator.common.serving import QuietServer, listen, server_config
     from syndicator.domain.money import CURRENCY_EXPONENTS, Money, is_currency, minor_unit
     from syndicator.domain.orders import Order, OrderLine, OrderStatus
     from syndicator.domain.quotas import QuotaRule
@@ -73,6 +87,7 @@ if TYPE_CHECKING:
 # Where each name lives.
 _HOMES: dict[str, str] = {
     "ATTRIBUTE_KEYS": "syndicator.planning.projection",
+    "AccessTokens": "syndicator.channels.tokens",
     "Action": "syndicator.planning.operations",
     "AuthError": "syndicator.errors",
     "CURRENCY_EXPONENTS": "syndicator.domain.money",
@@ -83,6 +98,7 @@ _HOMES: dict[str, str] = {
     "Connector": "syndicator.channels.interface",
     "ConnectorContext": "syndicator.channels.interface",
     "DEFAULT_TIMEOUT": "syndicator.channels.http",
+    "Grant": "syndicator.channels.tokens",
     "ItemOutcome": "syndicator.channels.interface",
     "ItemRejected": "syndicator.errors",
     "ListingChange": "syndicator.channels.interface",
@@ -91,10 +107,13 @@ _HOMES: dict[str, str] = {
     "OrderLine": "syndicator.domain.orders",
     "OrderPage": "syndicator.channels.interface",
     "OrderStatus": "syndicator.domain.orders",
+    "Page": "syndicator.channels.paging",
     "Projection": "syndicator.planning.projection",
+    "QuietServer": "syndicator.common.serving",
     "Quota": "syndicator.channels.interface",
     "QuotaRule": "syndicator.domain.quotas",
     "RecordAndGoOn": "syndicator.errors",
+    "Redactor": "syndicator.common.logs",
     "RemoteListing": "syndicator.channels.interface",
     "Retry": "syndicator.errors",
     "RetryPolicy": "syndicator.channels.calls",
@@ -111,13 +130,22 @@ _HOMES: dict[str, str] = {
     "Transient": "syndicator.errors",
     "Wait": "syndicator.errors",
     "__version__": "syndicator",
+    "aware": "syndicator.channels.tokens",
+    "cursor_pages": "syndicator.channels.paging",
     "decimal_or_none": "syndicator.channels.interface",
     "did_you_mean": "syndicator.common.problems",
+    "digest": "syndicator.channels.tokens",
     "error_for_status": "syndicator.channels.http",
     "is_currency": "syndicator.domain.money",
+    "latest": "syndicator.channels.paging",
+    "listen": "syndicator.common.serving",
     "load_connector": "syndicator.channels.interface",
     "minor_unit": "syndicator.domain.money",
+    "offset_pages": "syndicator.channels.paging",
+    "or_missing": "syndicator.channels.interface",
     "parse_retry_after": "syndicator.channels.http",
+    "reclassify": "syndicator.channels.interface",
+    "server_config": "syndicator.common.serving",
     "with_timeout": "syndicator.channels.http",
 }
 
@@ -125,6 +153,7 @@ __all__ = [
     "ATTRIBUTE_KEYS",
     "CURRENCY_EXPONENTS",
     "DEFAULT_TIMEOUT",
+    "AccessTokens",
     "Action",
     "AuthError",
     "Caller",
@@ -133,6 +162,7 @@ __all__ = [
     "ChannelType",
     "Connector",
     "ConnectorContext",
+    "Grant",
     "ItemOutcome",
     "ItemRejected",
     "ListingChange",
@@ -141,10 +171,13 @@ __all__ = [
     "OrderLine",
     "OrderPage",
     "OrderStatus",
+    "Page",
     "Projection",
+    "QuietServer",
     "Quota",
     "QuotaRule",
     "RecordAndGoOn",
+    "Redactor",
     "RemoteListing",
     "Retry",
     "RetryPolicy",
@@ -161,13 +194,22 @@ __all__ = [
     "Transient",
     "Wait",
     "__version__",
+    "aware",
+    "cursor_pages",
     "decimal_or_none",
     "did_you_mean",
+    "digest",
     "error_for_status",
     "is_currency",
+    "latest",
+    "listen",
     "load_connector",
     "minor_unit",
+    "offset_pages",
+    "or_missing",
     "parse_retry_after",
+    "reclassify",
+    "server_config",
     "with_timeout",
 ]
 

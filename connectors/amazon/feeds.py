@@ -1,6 +1,6 @@
 """JSON listings feeds (``JSON_LISTINGS_FEED``, schema v2): messages, documents within
-Amazon's limits, and the processing report read back into one outcome per change. Pure: the
-connector sends and polls.
+Amazon's limits, and the processing report read back into one outcome per change. Pure:
+:mod:`connectors.amazon.bulk` sends and polls.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Raw calls to an ANOU-style API: httpx with a timeout, the key in its header, every call
-through the :class:`~syndicator.channels.calls.Caller` (quota, classification, bounded retries).
+through the :class:`~syndicator.connector.Caller` (quota, classification, bounded retries).
 
 What a failure becomes (the runner acts on the class, see :mod:`syndicator.connector`):
 
@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.anou.mapping import FieldMap, get_path
+from connectors.anou.records import get_path
+from connectors.anou.settings import FieldMap
 from syndicator.connector import (
     Caller,
     ChannelError,
@@ -63,15 +64,13 @@ def _error_text(response: httpx.Response, fields: FieldMap) -> tuple[str, str | 
 
 
 class AnouClient:
-    """One API key on one ANOU-style marketplace."""
+    """One API key on one ANOU-style marketplace (``auth``: the header that carries it)."""
 
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        auth: Mapping[str, str],
         *,
-        auth_header: str,
-        auth_scheme: str,
         error_fields: FieldMap,
         account: str,
         quota: Quota,
@@ -81,11 +80,10 @@ class AnouClient:
         self.base_url = base_url.rstrip("/")
         self.error_fields = error_fields
         self.account = account  # names the key in messages (a hash of it, never the key)
-        auth = f"{auth_scheme} {api_key}" if auth_scheme else api_key
         self.http = httpx.Client(
             timeout=timeout,
             headers={
-                auth_header: auth,
+                **auth,
                 "Accept": "application/json",
                 "User-Agent": f"syndicator/{__version__}",
             },

@@ -14,7 +14,6 @@ it is written), and:
 - :func:`feed_app` serves such a folder at ``/product_data?page=N`` (and, if asked, the
   catalog's images under ``/media/``); :func:`serve_feed` runs it.
 
-:func:`channel_projections` gives what one (cooperative, channel) shows, for the CLI.
 Products with nothing in stock are left out unless asked: the shape has no quantity.
 """
 
@@ -37,9 +36,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.anou.mapping import amount_text
-from connectors.anou.serve import serve
-from syndicator.connector import Money, Projection
+from connectors.anou.payloads import amount_text
+from syndicator.connector import Money, Projection, QuietServer, listen, server_config
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -370,8 +368,10 @@ def serve_feed(
     port: int = 8800,
     media_root: Path | None = None,
 ) -> None:
-    """Serve :func:`feed_app` until SIGINT or SIGTERM (``syndicator feed --serve``)."""
-    serve(feed_app(out_dir, media_root=media_root), host, port)
+    """Serve :func:`feed_app` until SIGINT or SIGTERM (``syndicator feed --serve``), with
+    the core's in-process server."""
+    sock = listen(host, port)
+    QuietServer(server_config(feed_app(out_dir, media_root=media_root))).run(sockets=[sock])
 
 
 class _Publisher:

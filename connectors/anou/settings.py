@@ -38,9 +38,12 @@ __all__ = [
     "REVIEW_FIELDS",
     "AnouSettings",
     "Endpoints",
+    "FieldMap",
     "FieldMaps",
     "parse_endpoint",
 ]
+
+FieldMap = Mapping[str, str | None]  # one kind's map: our field -> their dotted JSON key
 
 # Our field -> the marketplace's JSON key (dotted: nested). None: not sent.
 # ``id`` is only read (the marketplace's own id); ``sku`` is in the path unless mapped.
@@ -204,6 +207,19 @@ def _check_map(
     return dict(value)
 
 
+# Each kind of record: its default map, the fields that cannot be null, and whether we write
+# it to the marketplace (then no two fields may land on one key).
+_MAPS: dict[str, tuple[dict[str, str | None], tuple[str, ...], bool]] = {
+    "product": (PRODUCT_FIELDS, ("title", "price.amount", "quantity"), True),
+    "order": (ORDER_FIELDS, ("id", "updated_at", "lines"), False),
+    "line": (LINE_FIELDS, ("quantity",), False),
+    "review": (REVIEW_FIELDS, ("id", "rating", "created_at"), False),
+    "lists": (LIST_FIELDS, ("orders", "reviews"), False),
+    "image": (IMAGE_FIELDS, ("url",), False),
+    "error": (ERROR_FIELDS, (), False),
+}
+
+
 class FieldMaps(_Model):
     """Our field -> the marketplace's JSON key, for each kind of record. Only the fields
     that differ from docs/anou-api.md need be given; null leaves one of ours unsent."""
@@ -216,60 +232,17 @@ class FieldMaps(_Model):
     image: dict[str, str | None] = {}
     error: dict[str, str | None] = {}
 
-    @field_validator("product")
+    @field_validator("*")
     @classmethod
-    def _product(cls, v: dict[str, str | None]) -> dict[str, str | None]:
-        return _check_map(
-            v,
-            PRODUCT_FIELDS,
-            "product",
-            required=("title", "price.amount", "quantity"),
-            written=True,
-        )
-
-    @field_validator("order")
-    @classmethod
-    def _order(cls, v: dict[str, str | None]) -> dict[str, str | None]:
-        return _check_map(v, ORDER_FIELDS, "order", required=("id", "updated_at", "lines"))
-
-    @field_validator("line")
-    @classmethod
-    def _line(cls, v: dict[str, str | None]) -> dict[str, str | None]:
-        return _check_map(v, LINE_FIELDS, "line", required=("quantity",))
-
-    @field_validator("review")
-    @classmethod
-    def _review(cls, v: dict[str, str | None]) -> dict[str, str | None]:
-        return _check_map(v, REVIEW_FIELDS, "review", required=("id", "rating", "created_at"))
-
-    @field_validator("lists")
-    @classmethod
-    def _lists(cls, v: dict[str, str | None]) -> dict[str, str | None]:
-        return _check_map(v, LIST_FIELDS, "lists", required=("orders", "reviews"))
-
-    @field_validator("image")
-    @classmethod
-    def _image(cls, v: dict[str, str | None]) -> dict[str, str | None]:
-        return _check_map(v, IMAGE_FIELDS, "image", required=("url",))
-
-    @field_validator("error")
-    @classmethod
-    def _error(cls, v: dict[str, str | None]) -> dict[str, str | None]:
-        return _check_map(v, ERROR_FIELDS, "error")
+    def _check(cls, v: dict[str, str | None], info: ValidationInfo) -> dict[str, str | None]:
+        assert info.field_name is not None
+        defaults, required, written = _MAPS[info.field_name]
+        return _check_map(v, defaults, info.field_name, required=required, written=written)
 
     def merged(self, kind: str) -> dict[str, str | None]:
         """The full map of ``kind`` (``product``, ``order`` ...): defaults, then ours."""
-        defaults = {
-            "product": PRODUCT_FIELDS,
-            "order": ORDER_FIELDS,
-            "line": LINE_FIELDS,
-            "review": REVIEW_FIELDS,
-            "lists": LIST_FIELDS,
-            "image": IMAGE_FIELDS,
-            "error": ERROR_FIELDS,
-        }[kind]
         given: dict[str, str | None] = getattr(self, kind)
-        return {**defaults, **given}
+        return {**_MAPS[kind][0], **given}
 
 
 Scalar = bool | int | str

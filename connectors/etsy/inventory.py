@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from syndicator.connector import ItemRejected, Money, is_currency, minor_unit
+from connectors.etsy.records import money
+from syndicator.connector import ItemRejected
 
 __all__ = [
     "CUSTOM_PROPERTIES",
@@ -23,7 +24,6 @@ __all__ = [
     "Want",
     "editable",
     "merge",
-    "money",
     "same_products",
 ]
 
@@ -33,17 +33,6 @@ CUSTOM_PROPERTIES = (513, 514)
 ON_PROPERTY = ("price_on_property", "quantity_on_property", "sku_on_property")
 
 Product = dict[str, Any]  # {"sku", "property_values", "offerings"}, as updateListingInventory takes
-
-
-def money(value: Mapping[str, Any]) -> Money:
-    """Etsy's Money ``{amount, divisor, currency_code}`` as an exact Decimal amount."""
-    amount = Decimal(int(value["amount"])) / Decimal(int(value["divisor"]))
-    currency = str(value["currency_code"])
-    if is_currency(currency):
-        exact = amount.quantize(minor_unit(currency))
-        if exact == amount:
-            amount = exact
-    return Money(amount, currency)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,14 +61,27 @@ class Caller:
         self.rng = rng or random.Random()
         self.retries = 0  # over the caller's life, for metrics and tests
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        n = state.attempt_number
-        backoff = self.rng.uniform(0, min(self.policy.cap, self.policy.base * 2**n))
+    def backoff(self, exc: BaseException | None, attempt: int) -> float:
+        """Seconds to wait after ``attempt`` failed with ``exc``: what the channel said
+        (``Retry-After``; for a :class:`Transient`, at least the backoff too), else an
+        exponential backoff with full jitter."""
+        backoff = self.rng.uniform(0, min(self.policy.cap, self.policy.base * 2**attempt))
         told = getattr(exc, "retry_after", None)
         if told is not None:
             return max(float(told), backoff if isinstance(exc, Transient) else 0.0)
         return backoff
+
+    def pause(self, exc: ChannelError, attempt: int) -> None:
+        """Wait before trying again by hand (a write not repeated blindly: looked up
+        first) as the Caller waits between its own retries; ``exc`` itself is raised when
+        it may not pass or asks for a longer wait than the policy allows."""
+        if not self._retryable(exc):
+            raise exc
+        self.sleep(self.backoff(exc, attempt))
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return self.backoff(exc, state.attempt_number)
 
     def _retryable(self, exc: BaseException) -> bool:
         if not isinstance(exc, ChannelError) or not exc.retryable:

@@ -16,18 +16,18 @@ one bad listing.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from syndicator.domain.money import Money
 from syndicator.domain.orders import Order
 from syndicator.domain.reviews import Review
-from syndicator.errors import SetupError
+from syndicator.errors import ChannelError, ItemRejected, SetupError
 from syndicator.planning.operations import Action, PlannedOp
 from syndicator.planning.projection import Projection
 from syndicator.plugins import Capability, load_hook
@@ -49,7 +49,12 @@ __all__ = [
     "TokenStore",
     "decimal_or_none",
     "load_connector",
+    "or_missing",
+    "reclassify",
 ]
+
+E = TypeVar("E", bound=ChannelError)
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- listings
@@ -244,3 +249,20 @@ def decimal_or_none(value: object) -> Decimal | None:
     if value is None or value == "":
         return None
     return Decimal(str(value))
+
+
+def reclassify(exc: ChannelError, kind: type[E], message: str) -> E:
+    """``exc`` as another kind of failure, in other words (a 404 at a credentials check
+    is a setup problem, not an item's), keeping the channel's code, status and operation."""
+    return kind(message, code=exc.code, status=exc.status, operation=exc.operation)
+
+
+def or_missing(call: Callable[[], T]) -> T | ItemRejected:
+    """``call()``, or the 404 the channel answered instead: it has no such thing (a delete
+    of what is gone is done already, a read-back leaves it out)."""
+    try:
+        return call()
+    except ItemRejected as exc:
+        if exc.status != 404:
+            raise
+        return exc

@@ -149,13 +149,14 @@ class Redactor:
 
     Held by the handler :func:`configure_logging` installs (not a global): the daemon adds
     a token it rotated with :meth:`add` (or :func:`add_secrets`). Values shorter than
-    :attr:`MIN_LENGTH` are ignored: masking "abc" everywhere would hide more than it
-    protects. Safe to use from several threads.
+    ``min_length`` (:attr:`MIN_LENGTH` unless told) are ignored: masking "abc" everywhere
+    would hide more than it protects. Safe to use from several threads.
     """
 
     MIN_LENGTH = 6
 
-    def __init__(self, values: Iterable[str] = ()) -> None:
+    def __init__(self, values: Iterable[str] = (), *, min_length: int = MIN_LENGTH) -> None:
+        self.min_length = min_length
         self._lock = threading.Lock()
         self._values: frozenset[str] = frozenset()
         self._known: re.Pattern[str] | None = None
@@ -168,12 +169,12 @@ class Redactor:
     def add(self, *values: str) -> None:
         """Mask these values too from now on (a rotated token, a new key)."""
         new = {v.strip() for v in values if isinstance(v, str)}
-        new = {v for v in new if len(v) >= self.MIN_LENGTH}
+        new = {v for v in new if len(v) >= self.min_length}
         with self._lock:
             if new <= self._values:
                 return
             self._values = self._values | new
-            forms = {f for v in self._values for f in _forms(v) if len(f) >= self.MIN_LENGTH}
+            forms = {f for v in self._values for f in _forms(v) if len(f) >= self.min_length}
             # Longest first: a secret that contains another is masked whole.
             alternatives = sorted(forms, key=lambda f: (-len(f), f))
             self._known = re.compile("|".join(re.escape(f) for f in alternatives))

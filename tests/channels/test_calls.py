@@ -10,6 +10,7 @@ import pytest
 
 from syndicator.channels.calls import Caller, RetryPolicy
 from syndicator.channels.http import error_for_status, parse_retry_after
+from syndicator.channels.interface import or_missing, reclassify
 from syndicator.domain.quotas import QuotaRule
 from syndicator.errors import (
     AuthError,
@@ -153,3 +154,37 @@ def test_retry_after_as_seconds_or_http_date() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:05 GMT", now=1445412480) == 5
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_a_write_retried_by_hand_waits_as_the_caller_would(caller: Caller, clock: Clock) -> None:
+    caller.pause(Transient("timed out"), 1)
+    assert 0 <= clock.slept[-1] <= 1.0  # full jitter up to base * 2**1
+    caller.pause(Transient("busy", retry_after=3), 2)
+    assert clock.slept[-1] >= 3  # at least what the channel said
+    for refused in (Throttled("daily quota spent", retry_after=3600), ItemRejected("bad")):
+        with pytest.raises(type(refused)):
+            caller.pause(refused, 1)  # too long to wait, or not a failure that may pass
+    assert caller.retries == 0  # the Caller's own retries only
+
+
+def test_a_404_means_not_there_and_a_failure_can_be_told_as_another_kind() -> None:
+    gone = ItemRejected("no such listing", code="NOT_FOUND", status=404, operation="getListing")
+
+    def raising(exc: Exception) -> Callable[[], str]:
+        def call() -> str:
+            raise exc
+
+        return call
+
+    assert or_missing(raising(gone)) is gone
+    assert or_missing(lambda: "found") == "found"
+    with pytest.raises(ItemRejected):
+        or_missing(raising(ItemRejected("too long", status=422)))
+    told = reclassify(gone, SetupError, "the shop id is wrong")
+    assert isinstance(told, SetupError) and told.stops_channel
+    assert (told.message, told.code, told.status, told.operation) == (
+        "the shop id is wrong",
+        "NOT_FOUND",
+        404,
+        "getListing",
+    )

@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 
 from sandbox import Sandbox
 from syndicator.channels.interface import Connector, ListingChange
+from syndicator.common.serving import ServerThread, listen, server_config
 from syndicator.config import Config, load_config
 from syndicator.domain.money import Money
 from syndicator.planning.operations import Action
@@ -92,6 +94,19 @@ products:
 SKUS = ("RUG-1", "CUSH-1-S", "CUSH-1-L", "LAMP-1")
 
 
+def write_catalog(folder: Path) -> None:
+    """The cooperative's catalog (``atlas-rugs.yaml``) and its photos, in ``folder``."""
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    for name, source in {
+        "rug.jpg": "atl-bno-001.jpg",
+        "rug-detail.jpg": "atl-bno-001-detail.jpg",
+        "cushion.jpg": "atl-csh-008.jpg",
+        "lamp.jpg": "atl-bch-004.jpg",
+    }.items():
+        shutil.copyfile(IMAGES / source, folder / "images" / name)
+    (folder / "atlas-rugs.yaml").write_text(CATALOG, encoding="utf-8")
+
+
 class World:
     """One cooperative with one channel on the sandbox.
 
@@ -112,16 +127,7 @@ class World:
         self.root = root
         self.sandbox = sandbox
         self.channel_id = str(channel["id"])
-        folder = root / "catalogs"
-        (folder / "images").mkdir(parents=True, exist_ok=True)
-        for name, source in {
-            "rug.jpg": "atl-bno-001.jpg",
-            "rug-detail.jpg": "atl-bno-001-detail.jpg",
-            "cushion.jpg": "atl-csh-008.jpg",
-            "lamp.jpg": "atl-bch-004.jpg",
-        }.items():
-            shutil.copyfile(IMAGES / source, folder / "images" / name)
-        (folder / "atlas-rugs.yaml").write_text(CATALOG, encoding="utf-8")
+        write_catalog(root / "catalogs")
         (root / "secrets").mkdir(exist_ok=True)
         self.write_secrets(secrets)
         block = dict(channel)
@@ -210,3 +216,16 @@ def delisted(change: ListingChange, remote_id: str | None = None) -> ListingChan
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
+
+
+@contextmanager
+def serving(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``app`` on a free port of ``host`` in a background thread (the core's server);
+    yields its base URL (``http://127.0.0.1:N``) and stops it on exit."""
+    sock = listen(host, 0)
+    port = sock.getsockname()[1]
+    server = ServerThread(server_config(app), sock, name="test-app").start()
+    try:
+        yield f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    finally:
+        server.stop()

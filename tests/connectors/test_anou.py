@@ -25,7 +25,6 @@ from starlette.routing import Route
 
 from connectors.anou import AnouSettings
 from connectors.anou.connector import AnouConnector
-from connectors.anou.serve import serving
 from connectors.limits import quota_rules
 from sandbox import FaultPlan, Sandbox
 from sandbox.base import Exchange
@@ -36,7 +35,7 @@ from syndicator.domain.orders import OrderStatus
 from syndicator.domain.reviews import ReviewSource
 from syndicator.errors import AuthError, SetupError, Throttled, Transient
 from tests.connectors.conformance import ConformanceSuite, Harness
-from tests.connectors.kit import SKUS, World, delisted, repriced, restocked, retitled
+from tests.connectors.kit import SKUS, World, delisted, repriced, restocked, retitled, serving
 
 API_KEY = "anou-sandbox-atlas-rugs"
 TOO_LONG = "Lanterne " * 25  # 225 characters: ANOU takes 200

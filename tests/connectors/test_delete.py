@@ -24,16 +24,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.amazon.connector import NOT_THERE
+from connectors.amazon.listings import NOT_THERE
 from connectors.anou import AnouSettings
-from connectors.anou.connector import NO_DELETE
-from connectors.anou.serve import serving
+from connectors.anou.listings import NO_DELETE
 from connectors.etsy.inventory import Inventory, Want, merge
 from sandbox import Sandbox, spec_amazon
 from syndicator.channels.interface import ItemOutcome, ListingChange
 from syndicator.planning.operations import Action
 from tests.connectors.conformance import ConformanceSuite, Harness
-from tests.connectors.kit import SKUS, World, delisted, restocked
+from tests.connectors.kit import SKUS, World, delisted, restocked, serving
 from tests.connectors.test_amazon import AmazonHarness, Gateway
 from tests.connectors.test_anou import HARNESS as ANOU
 from tests.connectors.test_etsy import HARNESS as ETSY

@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
+from connectors.etsy.client import dumps
 from connectors.etsy.connector import EtsyConnector
 from connectors.etsy.inventory import Want, editable, merge
-from connectors.etsy.session import dumps
 from sandbox import Sandbox
 from syndicator.channels.interface import ListingChange
 from syndicator.domain.money import Money
@@ -196,7 +196,7 @@ def test_two_workers_refreshing_at_once_spend_the_token_once(world: World) -> No
     assert all(isinstance(r, str) for r in results.values()), results
     refreshes = [x for x in world.sandbox.etsy.exchanges if x.operation == "oauthToken"]
     assert [x.status for x in refreshes] == [200]  # one refresh; the other used its token
-    assert first._access == second._access
+    assert first.api.tokens.access == second.api.tokens.access
 
 
 def test_an_operators_new_token_in_the_config_wins(world: World) -> None:
@@ -243,10 +243,10 @@ def test_throttled_says_how_long_and_no_secret(world: World) -> None:
         connector.check()
         world.control("etsy", "PUT", "faults", {"throttle": 1.0, "operations": ["getShop"]})
         with pytest.raises(Throttled) as throttled:
-            connector._api("getShop", lambda c: ShopResource(c).get_shop(SHOP), retry=False)
+            connector.api.call("getShop", lambda c: ShopResource(c).get_shop(SHOP), retry=False)
     assert throttled.value.retry_after == 1.0  # Etsy's Retry-After, which etsy-python drops
     assert throttled.value.status == 429
-    for secret in (*HARNESS.secrets().values(), connector._access or "-"):
+    for secret in (*HARNESS.secrets().values(), connector.api.tokens.access or "-"):
         assert secret not in str(throttled.value)
 
 
@@ -516,7 +516,7 @@ def test_a_cut_answer_is_transient_and_bad_images_are_refused_before_creating(
         # The sandbox starts the answer and cuts it: requests says ChunkedEncodingError.
         world.control("etsy", "PUT", "faults", {"drop": 1.0, "operations": ["getShop"]})
         with pytest.raises(Transient):
-            connector._api("getShop", lambda c: ShopResource(c).get_shop(SHOP), retry=False)
+            connector.api.call("getShop", lambda c: ShopResource(c).get_shop(SHOP), retry=False)
         world.control("etsy", "PUT", "faults", {})
         for images, said in (
             (("../secrets/shared_secret",), "outside the catalog"),
@@ -581,6 +581,6 @@ def test_a_year_in_the_catalog_goes_to_etsy_as_its_period(world: World) -> None:
      ("made_to_order", "made_to_order"), ("1990s", "1990s")],
 )  # fmt: skip
 def test_when_made_years_map_to_etsys_periods(written: str, sent: str) -> None:
-    from connectors.etsy.connector import etsy_when_made
+    from connectors.etsy.payloads import etsy_when_made
 
     assert etsy_when_made(written) == sent

@@ -25,12 +25,11 @@ from connectors.anou.feed import (
     write_feed,
     write_products,
 )
-from connectors.anou.serve import serving
 from sandbox import Sandbox
 from syndicator.domain.money import Money
 from syndicator.planning.plan import current_projections
 from syndicator.planning.projection import Projection
-from tests.connectors.kit import World
+from tests.connectors.kit import World, serving
 
 BASE = "https://coop.example.org/media"
 RUG_AR = "زربية بني ورين من الصوف الطبيعي"

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-from connectors.amazon import AmazonSettings
+from connectors.amazon.settings import AmazonSettings
 from syndicator.connector import Projection
 
 __all__ = [

@@ -1,58 +1,47 @@
-"""Pure mapping between our records and an ANOU-style marketplace's JSON, through the field
-maps of the channel's settings. No I/O here: the connector calls, these functions translate.
+"""An ANOU-style marketplace's answers as Syndicator's records (products read back, orders,
+reviews), through the field maps of the channel's settings. Pure: no I/O, no clock.
 
-Every field has a name of ours (``price.amount``, ``attributes.length_cm``) and the
-marketplace's JSON key for it (``price.amount``, ``attributes.dimensions_cm.length``), dotted
-when nested. Money goes out as a decimal string with the currency's own decimals, never a
-float; it comes back through ``str`` so a float a marketplace sends keeps its written digits.
+Money comes back through ``str``, so a float a marketplace sends keeps its written digits;
+times are UTC-aware. A record that cannot be read as the maps say raises
+:class:`MappingError`: an answer that is not what is due, which may pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connectors.anou.settings import FieldMap
 from syndicator.connector import (
-    CURRENCY_EXPONENTS,
     Money,
     Order,
     OrderLine,
     OrderStatus,
-    Projection,
     RemoteListing,
+    Retry,
     Review,
     ReviewSource,
-    minor_unit,
+    aware,
+    decimal_or_none,
 )
 
 __all__ = [
-    "FieldMap",
     "MappingError",
-    "amount_text",
     "get_path",
-    "offer_payload",
     "order_from",
     "parse_time",
-    "product_payload",
     "remote_listing",
     "review_from",
-    "set_path",
-    "to_payload",
 ]
 
-FieldMap = Mapping[str, str | None]
 
-# Attributes whose value the API takes as a whole number (docs/anou-api.md).
-_INTEGER_ATTRIBUTES = frozenset({"made_to_order_days"})
-
-
-class MappingError(ValueError):
-    """A record from the marketplace that cannot be read as the field maps say."""
+class MappingError(Retry, ValueError):
+    """A record from the marketplace that cannot be read as the field maps say: an answer
+    that is not what is due (the connector tells it as Transient: it may pass)."""
 
 
-# --------------------------------------------------------------------------- JSON paths
 def get_path(data: Any, path: str | None) -> Any:
     """The value at dotted ``path`` in ``data`` (None when absent or ``path`` is None); a
     number picks from a list (``errors.0.detail``)."""
@@ -68,100 +57,15 @@ def get_path(data: Any, path: str | None) -> Any:
     return data
 
 
-def set_path(body: dict[str, Any], path: str, value: Any) -> None:
-    """Put ``value`` at dotted ``path`` in ``body``, making the objects on the way."""
-    *parents, last = path.split(".")
-    node = body
-    for key in parents:
-        child = node.setdefault(key, {})
-        if not isinstance(child, dict):
-            raise MappingError(f"{path}: {key} is already a value, not an object")
-        node = child
-    node[last] = value
-
-
-def to_payload(values: Mapping[str, Any], fields: FieldMap) -> dict[str, Any]:
-    """Our ``values`` (by our field names) as the marketplace's JSON object; a field the map
-    leaves unsent (None) is left out."""
-    body: dict[str, Any] = {}
-    for ours, value in values.items():
-        theirs = fields.get(ours)
-        if theirs is not None:
-            set_path(body, theirs, value)
-    return body
-
-
-# --------------------------------------------------------------------------- out
-def amount_text(money: Money) -> str:
-    """``Money(Decimal("5000"), "MAD")`` -> ``"5000.00"``: the currency's decimals, no
-    exponent, never a float."""
-    amount = money.amount
-    if money.currency in CURRENCY_EXPONENTS:
-        amount = amount.quantize(minor_unit(money.currency))
-    return format(amount, "f")
-
-
-def _attribute(key: str, value: str) -> Any:
-    if key in _INTEGER_ATTRIBUTES and value.isdigit():
-        return int(value)
-    return value
-
-
-def product_values(projection: Projection, images: Sequence[str], active: Any) -> dict[str, Any]:
-    """What we send for a product, by our field names."""
-    p = projection
-    values: dict[str, Any] = {
-        "sku": p.sku,
-        "title": p.title,
-        "language": p.language,
-        "description": p.description,
-        "description_language": p.description_language,
-        "category": p.category,
-        "price.amount": amount_text(p.price),
-        "price.currency": p.price.currency,
-        "quantity": p.quantity,
-        "images": list(images),
-        "materials": list(p.materials),
-        "tags": list(p.tags),
-        "options": dict(p.options),
-        "parent_sku": p.parent_sku,
-        "active": active,
-    }
-    for key, value in p.attributes:
-        values[f"attributes.{key}"] = _attribute(key, value)
-    return values
-
-
-def product_payload(
-    projection: Projection, images: Sequence[str], fields: FieldMap, active: Any
-) -> dict[str, Any]:
-    """The body that creates or replaces the product: everything the channel shows."""
-    return to_payload(product_values(projection, images, active), fields)
-
-
-def offer_payload(projection: Projection, fields: FieldMap) -> dict[str, Any]:
-    """The body that changes the price and the stock, and nothing else."""
-    p = projection
-    values = {
-        "price.amount": amount_text(p.price),
-        "price.currency": p.price.currency,
-        "quantity": p.quantity,
-    }
-    return to_payload(values, fields)
-
-
-# --------------------------------------------------------------------------- in
 def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
 def _decimal(value: Any, what: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
     if isinstance(value, bool):
         raise MappingError(f"{what} is not a number: {value!r}")
     try:
-        return Decimal(str(value))
+        return decimal_or_none(value)
     except InvalidOperation:
         raise MappingError(f"{what} is not a number: {value!r}") from None
 
@@ -187,7 +91,7 @@ def parse_time(value: Any, what: str = "time") -> datetime:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise MappingError(f"{what} is not an ISO 8601 time: {value!r}") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return aware(when)
 
 
 def remote_listing(

@@ -4,23 +4,36 @@ python-amazon-sp-api keeps access tokens in a process-wide cache keyed by the re
 alone (``sp_api.auth.access_token_client.cache``, 3,200 s): a wrong or rotated client secret
 goes unnoticed while an entry lives, and in a daemon serving several sellers a token is one
 typo away from another account. So the connector never lets the library log in: it hands
-the library an auth class (:func:`auth_class`) whose tokens come from :class:`LwaTokens`,
-which belong to this connector alone, are fetched through the connector's quota and retries
-(``lwaToken``), with a timeout, and never enter the library's cache.
+the library an auth class (:func:`auth_class`) whose tokens come from :class:`LwaTokens`, the
+shared token strategy (:class:`~syndicator.connector.AccessTokens`) with the configured
+refresh token (LWA does not rotate it): tokens of this connector alone, fetched through its
+quota and retries (``lwaToken``) with a timeout, a refusal remembered, never in the
+library's cache.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from sp_api.auth import AccessTokenClient, AccessTokenResponse
 
-from syndicator.connector import AuthError, Caller, SetupError, Transient, error_for_status
+from connectors.amazon import CHANNEL_TYPE
+from connectors.amazon.settings import AmazonSettings
+from syndicator.connector import (
+    AccessTokens,
+    AuthError,
+    Caller,
+    Grant,
+    Redactor,
+    SetupError,
+    Transient,
+    error_for_status,
+)
 
-__all__ = ["LWA_URL", "LwaTokens", "auth_class"]
+__all__ = ["LWA_URL", "LwaTokens", "auth_class", "check_credentials", "token_url"]
 
 LWA_URL = "https://api.amazon.com/auth/o2/token"
 MARGIN = 300.0  # refresh a token this long before it expires
@@ -37,57 +50,57 @@ _REFUSED = {
 }
 
 
-class LwaTokens:
+def token_url(settings: AmazonSettings, endpoint: str) -> str:
+    """LWA's token URL: the configured one, else the endpoint's (the sandbox serves both),
+    else Amazon's."""
+    if settings.token_url:
+        return str(settings.token_url)
+    if settings.endpoint:
+        return f"{endpoint}/auth/o2/token"
+    return LWA_URL
+
+
+def check_credentials(credentials: Mapping[str, str]) -> None:
+    """Every credential LWA needs is there (refused before any call)."""
+    for name in CHANNEL_TYPE.credentials:
+        if not credentials.get(name):
+            raise SetupError(f"no {name} under credentials: in the config")
+
+
+class LwaTokens(AccessTokens):
     """Access tokens for one (client id, client secret, refresh token)."""
 
     def __init__(
         self,
         url: str,
-        credentials: dict[str, str],
+        credentials: Mapping[str, str],
         http: httpx.Client,
         caller: Caller,
-        *,
-        clock: Callable[[], float] = time.monotonic,
+        redactor: Redactor | None = None,
     ) -> None:
+        super().__init__(
+            caller,
+            "lwaToken",
+            refresh_token=credentials["refresh_token"],
+            margin=MARGIN,
+            redactor=redactor,
+        )
         self.url = url
-        self._form = {
-            "grant_type": "refresh_token",
-            "refresh_token": credentials["refresh_token"],
+        self._app = {
             "client_id": credentials["client_id"],
             "client_secret": credentials["client_secret"],
         }
         self._http = http
-        self._caller = caller
-        self._clock = clock
-        self._token: str | None = None
-        self._expires = 0.0
-        self._refused: AuthError | None = None
-        self.fetched = 0  # tokens obtained, for tests and metrics
 
-    def access_token(self) -> str:
-        """A valid access token, fetched when there is none or it is about to expire. Once
-        LWA refused the credentials, the same refusal again, without asking LWA again."""
-        if self._refused is not None:
-            r = self._refused
-            raise AuthError(r.message, code=r.code, status=r.status, operation=r.operation)
-        if self._token is None or self._clock() >= self._expires:
-            try:
-                self._token, lifetime = self._caller("lwaToken", self._fetch)
-            except AuthError as exc:
-                self._refused = exc
-                raise
-            self._expires = self._clock() + max(lifetime - MARGIN, lifetime / 2)
-            self.fetched += 1
-        return self._token
+    def stale(self, exc: AuthError) -> bool:
+        """Amazon's clock says the token is old (a 403 that says it expired)."""
+        return exc.status == 403 and "expired" in exc.message.lower()
 
-    def invalidate(self) -> None:
-        """Forget the token (Amazon said it expired): the next call fetches another."""
-        self._token = None
-
-    def _fetch(self) -> tuple[str, float]:
+    def grant(self, refresh_token: str) -> Grant:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, **self._app}
         response = self._http.post(
             self.url,
-            data=self._form,
+            data=form,
             headers={"content-type": "application/x-www-form-urlencoded;charset=UTF-8"},
         )
         try:
@@ -100,7 +113,7 @@ class LwaTokens:
             token, lifetime = body.get("access_token"), body.get("expires_in")
             if isinstance(token, str) and token:
                 seconds = float(lifetime) if isinstance(lifetime, int | float) else 3600.0
-                return token, seconds
+                return Grant(token, self.clock() + timedelta(seconds=seconds))
             raise Transient("Login with Amazon answered without an access token", status=status)
         code = body.get("error") if isinstance(body.get("error"), str) else None
         said = (
@@ -128,7 +141,7 @@ def auth_class(tokens: LwaTokens) -> type[Any]:
             pass  # no credentials, no transport: nothing to leak, nothing to reuse
 
         def get_auth(self) -> Any:
-            return AccessTokenResponse(access_token=tokens.access_token(), token_type="bearer")
+            return AccessTokenResponse(access_token=tokens.token(), token_type="bearer")
 
         def get_grantless_auth(self, scope: str = "") -> Any:
             raise SetupError("the Amazon connector makes no grantless calls")
