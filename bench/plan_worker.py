@@ -136,6 +136,8 @@ def phases(config_path: str, expected: int) -> dict[str, Any]:
     from datetime import UTC, datetime
     from pathlib import Path
 
+    from gc_clock import GcClock
+
     import syndicator.catalog.loader as loader_module
     import syndicator.planning.plan as plan_module
     import syndicator.planning.selector as selector_module
@@ -184,36 +186,28 @@ def phases(config_path: str, expected: int) -> dict[str, Any]:
     plan_module.load_listings = timed("load_listings", plan_module.load_listings)
     plan_module.plan_channel = timed("plan_channel", plan_module.plan_channel, True)
 
-    gc_seconds = [0.0]
-    gc_started = [0.0]
-
-    def on_gc(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            gc_started[0] = time.perf_counter()
-        else:
-            gc_seconds[0] += time.perf_counter() - gc_started[0]
-
-    gc.callbacks.append(on_gc)
     before = [s["collections"] for s in gc.get_stats()]
     start = time.perf_counter()
-    config = timed("load_config", lambda: load_config(Path(config_path), load_channel_types()))()
-    store = timed("Store (open, migrations check)", Store)(config.database_url)
-    try:
-        report = timed("make_plan (all)", plan_module.make_plan)(
-            config, store, today=datetime.now(UTC).date()
-        )
-    finally:
-        store.close()
-    changed = sum(op.action is not Action.UNCHANGED for op in report.ops())
-    total = time.perf_counter() - start
-    gc.callbacks.remove(on_gc)
+    with GcClock() as gc_clock:
+        config = timed(
+            "load_config", lambda: load_config(Path(config_path), load_channel_types())
+        )()
+        store = timed("Store (open, migrations check)", Store)(config.database_url)
+        try:
+            report = timed("make_plan (all)", plan_module.make_plan)(
+                config, store, today=datetime.now(UTC).date()
+            )
+        finally:
+            store.close()
+        changed = sum(op.action is not Action.UNCHANGED for op in report.ops())
+        total = time.perf_counter() - start
     collections = [s["collections"] - b for s, b in zip(gc.get_stats(), before, strict=True)]
     if changed != expected:
         raise SystemExit(f"expected {expected} changed op(s), the plan has {changed}")
     result = {
         "seconds": total,
         "steps": {k: {"seconds": v, "calls": calls[k]} for k, v in seconds.items()},
-        "gc_seconds": gc_seconds[0],
+        "gc_seconds": gc_clock.seconds,
         "gc_collections_by_generation": collections,
         "rss_mib": rss,
         "maxrss_kib": _peak_rss_kib(),

@@ -209,9 +209,8 @@ class _Timers:
 def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
     """One pass with a timer on each of its steps (labels: ``pass:`` the pass's own steps,
     ``plan:`` inside make_plan, ``store:`` store calls inside the steps above)."""
-    import gc
-
     import recording_connector as rec
+    from gc_clock import GcClock
 
     import syndicator.planning.marks as marks_module
     import syndicator.planning.plan as plan_module
@@ -265,20 +264,8 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
     ):
         timers.wrap(owner, attr, label)
 
-    gc_seconds = [0.0]
-    gc_started = [0.0]
-
-    def on_gc(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            gc_started[0] = time.perf_counter()
-        else:
-            gc_seconds[0] += time.perf_counter() - gc_started[0]
-
-    gc.callbacks.append(on_gc)
-    try:
+    with GcClock() as gc_clock:
         result = one_pass(kind, config_path, expect_path)
-    finally:
-        gc.callbacks.remove(on_gc)
     result["steps"] = {
         label: {"seconds": timers.seconds[label], "calls": timers.calls[label]}
         for label in timers.seconds
@@ -288,7 +275,7 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
         method: {"seconds": rec.SECONDS[method], "calls": rec.CALLS[method]}
         for method in rec.SECONDS
     }
-    result["gc_seconds"] = gc_seconds[0]
+    result["gc_seconds"] = gc_clock.seconds
     return result
 
 

@@ -4,6 +4,7 @@ three sandbox marketplaces they sync to."""
 from __future__ import annotations
 
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,28 @@ def catalog_dir(tmp_path: Path) -> Path:
     (folder / "images" / "rug.jpg").write_bytes(JPEG)
     (folder / "images" / "tile.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
     return folder
+
+
+class FakeClock:
+    """Time that moves only when the code under test sleeps: waits are exact, tests
+    instant. Starts at the current second (a quota counts calls per UTC day)."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock (see :class:`FakeClock`)."""
+    return FakeClock()
 
 
 WriteFile = Callable[..., Path]

@@ -22,28 +22,11 @@ from syndicator.errors import (
 )
 from syndicator.store import Store
 from syndicator.store.quota import StoreQuota
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.conftest import FakeClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def caller(tmp_path: Path, clock: Clock) -> Caller:
+def caller(tmp_path: Path, clock: FakeClock) -> Caller:
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     quota = StoreQuota(
         store, "test:acct", {"*": [QuotaRule("*", 1000, 1000)]}, clock=clock, sleep=clock.sleep
@@ -69,7 +52,7 @@ def failing(*errors: BaseException, result: str = "done") -> Callable[[], str]:
     return fn
 
 
-def test_throttled_waits_what_the_channel_said(caller: Caller, clock: Clock) -> None:
+def test_throttled_waits_what_the_channel_said(caller: Caller, clock: FakeClock) -> None:
     fn = failing(Throttled("slow down", retry_after=2.5))
     assert caller("getShop", fn) == "done"
     assert 2.5 in clock.slept  # the Retry-After itself, not a guess
@@ -156,7 +139,9 @@ def test_retry_after_as_seconds_or_http_date() -> None:
     assert parse_retry_after(None) is None
 
 
-def test_a_write_retried_by_hand_waits_as_the_caller_would(caller: Caller, clock: Clock) -> None:
+def test_a_write_retried_by_hand_waits_as_the_caller_would(
+    caller: Caller, clock: FakeClock
+) -> None:
     caller.pause(Transient("timed out"), 1)
     assert 0 <= clock.slept[-1] <= 1.0  # full jitter up to base * 2**1
     caller.pause(Transient("busy", retry_after=3), 2)

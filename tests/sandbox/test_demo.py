@@ -26,7 +26,7 @@ from syndicator.store.listings import load_listings
 from syndicator.store.schema import reviews, stock_ledger
 from syndicator.sync.reconcile import SyncReport, sync_once
 from tests.conftest import REPO
-from tests.connectors.kit import CATALOG, IMAGES, SKUS
+from tests.connectors.kit import SKUS, write_catalog
 
 DEMO = REPO / "config" / "catalogs"
 
@@ -269,16 +269,7 @@ def test_buyers_never_raise_and_say_a_failure_once() -> None:
 def test_any_config_with_the_sandbox_on_gets_accounts_there(tmp_path: Path) -> None:
     """Channel ids, a seller, a shop and an ANOU-style API the demo does not know, the
     latter described for another marketplace (its auth header): all served all the same."""
-    folder = tmp_path / "catalogs"
-    (folder / "images").mkdir(parents=True)
-    for name, source in {
-        "rug.jpg": "atl-bno-001.jpg",
-        "rug-detail.jpg": "atl-bno-001-detail.jpg",
-        "cushion.jpg": "atl-csh-008.jpg",
-        "lamp.jpg": "atl-bch-004.jpg",
-    }.items():
-        shutil.copyfile(IMAGES / source, folder / "images" / name)
-    (folder / "atlas-rugs.yaml").write_text(CATALOG, encoding="utf-8")
+    write_catalog(tmp_path / "catalogs")
     ref = {"env": "NOT_SET_ANYWHERE"}
     config = {
         "store": {"url": "sqlite:///var/other.db"},

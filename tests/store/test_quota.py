@@ -13,21 +13,7 @@ from syndicator.domain.quotas import QuotaRule
 from syndicator.store import Store
 from syndicator.store.quota import StoreQuota, quota_usage
 from syndicator.store.tokens import StoreTokens
-
-
-class FakeClock:
-    """Time that moves only when the quota sleeps: waits are exact, tests instant."""
-
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.conftest import FakeClock
 
 
 def quota(store: Store, clock: FakeClock, **kw: object) -> StoreQuota:
