@@ -29,7 +29,7 @@ Steps, all from the repository root::
    (rugs without variants, without an ``etsy_price``, in stock, spread over the file), and
    nothing else. Those SKUs are the ones every channel must be sent.
 3. **The quiet store**: one steady pass on a copy of the prepared store leaves a quiet mark
-   on every channel (syndicator/planning/quiet.py) and a basis
+   on every channel (syndicator/planning/marks.py) and a basis
    (syndicator/planning/basis.py); that store is kept for the quiet, changed and sold runs.
 4. **Measure**, ``--runs`` times, each pass in a fresh process (``sync_worker.py``) and on a
    fresh copy of its starting store:
