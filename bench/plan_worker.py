@@ -141,6 +141,7 @@ def phases(config_path: str, expected: int) -> dict[str, Any]:
     import syndicator.catalog.loader as loader_module
     import syndicator.planning.plan as plan_module
     import syndicator.planning.selector as selector_module
+    import syndicator.planning.sources as sources_module
     from syndicator.catalog.rules import CatalogBuilder
     from syndicator.config import load_config
     from syndicator.planning.operations import Action
@@ -175,7 +176,8 @@ def phases(config_path: str, expected: int) -> dict[str, Any]:
     build = timed("CatalogBuilder.build", CatalogBuilder.build)
     CatalogBuilder.build = build  # type: ignore[method-assign]
     s = selector_module
-    s.read_catalog = timed("read_catalog (all)", s.read_catalog, True)  # type: ignore[assignment]
+    read = sources_module.read_catalog
+    sources_module.read_catalog = timed("read_catalog (all)", read, True)  # type: ignore[assignment]
     s.split_unchanged = timed("split_unchanged", s.split_unchanged)
     s.confirmed_unit_keys = timed("confirmed_unit_keys", s.confirmed_unit_keys)
     s.stock_count_values = timed("stock_count_values", s.stock_count_values)

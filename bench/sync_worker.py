@@ -215,6 +215,7 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
     import syndicator.planning.marks as marks_module
     import syndicator.planning.plan as plan_module
     import syndicator.planning.selector as selector_module
+    import syndicator.planning.sources as sources_module
     import syndicator.sync.reconcile as sync_module
     from syndicator.catalog.loader import CatalogRows
     from syndicator.planning.projection import Projector
@@ -231,9 +232,9 @@ def phases(kind: str, config_path: str, expect_path: str) -> dict[str, Any]:
         (selector_module, "cooperative_part", "    store: marks.cooperative_part"),
         (selector_module, "listing_part", "    store: marks.listing_part"),
         (selector_module, "load_basis", "    store: load_basis"),
-        (selector_module, "scan_catalog", "  plan: scan_catalog (against the basis)"),
+        (sources_module, "scan_catalog", "  plan: scan_catalog (against the basis)"),
         (selector_module, "split_known", "  plan: split_known"),
-        (selector_module, "read_catalog", "  plan: read_catalog"),
+        (sources_module, "read_catalog", "  plan: read_catalog"),
         (selector_module, "ledger_sums", "  plan: ledger_sums"),
         (selector_module, "confirmed_unit_keys", "  plan: confirmed_unit_keys"),
         (selector_module, "stock_count_values", "  plan: stock_count_values"),

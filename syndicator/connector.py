@@ -59,7 +59,13 @@ if TYPE_CHECKING:
         reclassify,
     )
     from syndicator.channels.paging import Page, cursor_pages, latest, offset_pages
-    from syndicator.channels.tokens import AccessTokens, Grant, aware, digest
+    from syndicator.channels.tokens import (
+        AccessTokens,
+        Grant,
+        aware,
+        credentials_redactor,
+        digest,
+    )
     from syndicator.common.logs import Redactor
     from syndicator.common.problems import did_you_mean
     from syndicator.common.serving import QuietServer, listen, server_config
@@ -131,6 +137,7 @@ _HOMES: dict[str, str] = {
     "Wait": "syndicator.errors",
     "__version__": "syndicator",
     "aware": "syndicator.channels.tokens",
+    "credentials_redactor": "syndicator.channels.tokens",
     "cursor_pages": "syndicator.channels.paging",
     "decimal_or_none": "syndicator.channels.interface",
     "did_you_mean": "syndicator.common.problems",
@@ -195,6 +202,7 @@ __all__ = [
     "Wait",
     "__version__",
     "aware",
+    "credentials_redactor",
     "cursor_pages",
     "decimal_or_none",
     "did_you_mean",

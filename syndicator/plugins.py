@@ -34,8 +34,8 @@ __all__ = [
     "SANDBOXES",
     "Capability",
     "ChannelType",
-    "FeedIndex",
     "FeedPublisher",
+    "PublishedFeed",
     "RunningSandbox",
     "SandboxType",
     "Settings",
@@ -94,7 +94,7 @@ class ChannelType:
     feed: str | None = None
 
 
-class FeedIndex(Protocol):
+class PublishedFeed(Protocol):
     """What a written feed holds: its products, its pages and its folder."""
 
     @property
@@ -121,7 +121,7 @@ class FeedPublisher(Protocol):
         thumbnail_url: str | None,
         include_sold_out: bool,
         shop: str,
-    ) -> FeedIndex: ...
+    ) -> PublishedFeed: ...
 
     def serve(self, out: Path, *, host: str, port: int, media_root: Path | None) -> None: ...
 

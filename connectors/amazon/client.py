@@ -39,9 +39,9 @@ from syndicator.connector import (
     ChannelError,
     ConnectorContext,
     ItemRejected,
-    Redactor,
     SetupError,
     Transient,
+    credentials_redactor,
     error_for_status,
     or_missing,
 )
@@ -57,7 +57,6 @@ REGION_ENDPOINTS = {
 }
 FINISHED = ("DONE", "FATAL", "CANCELLED")
 # The connectors mask credentials from four characters on (the log's redactor from six).
-MIN_SECRET = 4
 # The library wants credentials even though it never logs in here (see auth.py).
 _LIBRARY_CREDENTIALS = {
     "refresh_token": "unused: the connector logs in",
@@ -80,7 +79,7 @@ class AmazonApi:
         self.seller_id = settings.seller_id
         self.mid = settings.marketplace_id
         self.timeout = context.timeout
-        self.redactor = Redactor(context.credentials.values(), min_length=MIN_SECRET)
+        self.redactor = credentials_redactor(context.credentials)
         self.sleep: Callable[[float], None] = time.sleep
         self._operation = ""
         self._last_status: int | None = None

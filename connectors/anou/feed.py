@@ -40,7 +40,7 @@ from connectors.anou.payloads import amount_text
 from syndicator.connector import Money, Projection, QuietServer, listen, server_config
 
 __all__ = [
-    "IMAGE_SUFFIXES",
+    "MEDIA_SUFFIXES",
     "PAGE_SCHEMA",
     "PAGE_SIZE",
     "FeedIndex",
@@ -56,7 +56,7 @@ __all__ = [
 PAGE_SIZE = 50  # products a page, as ANOU's open product database
 FOLDER = "product_data"
 INDEX = "index.json"
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif"})
+MEDIA_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif"})
 COLOUR_OPTIONS = frozenset({"color", "colour", "couleur", "colors", "colours", "لون"})
 _REMOTE = ("https://", "http://")
 JSON_TYPE = "application/json; charset=utf-8"
@@ -346,7 +346,7 @@ def feed_app(out_dir: Path, *, media_root: Path | None = None) -> Starlette:
         path = (root / request.path_params["path"]).resolve()
         if (
             not path.is_relative_to(root)
-            or path.suffix.lower() not in IMAGE_SUFFIXES
+            or path.suffix.lower() not in MEDIA_SUFFIXES
             or not path.is_file()
         ):
             return _error(404, "not_found", "no such image")

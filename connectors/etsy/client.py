@@ -41,10 +41,10 @@ from syndicator.connector import (
     ChannelError,
     ConnectorContext,
     Page,
-    Redactor,
     SetupError,
     Throttled,
     Transient,
+    credentials_redactor,
     error_for_status,
     latest,
     offset_pages,
@@ -68,7 +68,6 @@ SHOP_OPERATIONS = frozenset(
     }
 )
 # The connectors mask credentials from four characters on (the log's redactor from six).
-MIN_SECRET = 4
 
 
 def dumps(value: object) -> str:
@@ -129,7 +128,7 @@ class EtsyApi:
         self.settings = settings
         self.shop_id = settings.shop_id
         self.credentials = Credentials.of(context.credentials)
-        self.redactor = Redactor(context.credentials.values(), min_length=MIN_SECRET)
+        self.redactor = credentials_redactor(context.credentials)
         self.caller = Caller(context.quota, self.classify)
         self.point_env()
         self.session = EtsySession(context.timeout)

@@ -32,7 +32,9 @@ __all__ = [
 CUSTOM_PROPERTIES = (513, 514)
 ON_PROPERTY = ("price_on_property", "quantity_on_property", "sku_on_property")
 
-Product = dict[str, Any]  # {"sku", "property_values", "offerings"}, as updateListingInventory takes
+InventoryProduct = dict[
+    str, Any
+]  # {"sku", "property_values", "offerings"}, as updateListingInventory takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ class Want:
 class Inventory:
     """An editable inventory: products without ids, prices as Decimals."""
 
-    products: list[Product]
+    products: list[InventoryProduct]
     on_property: dict[str, list[int]] = field(default_factory=dict)
     readiness_on_property: list[int] | None = None
     # After merge: no product is left on sale, so the listing is to be made inactive
@@ -85,7 +87,7 @@ class Inventory:
 def editable(inventory: Mapping[str, Any]) -> Inventory:
     """getListingInventory's answer, as updateListingInventory takes it back: no
     product_id, offering_id or is_deleted, deleted products left out, Money as Decimal."""
-    products: list[Product] = []
+    products: list[InventoryProduct] = []
     for raw in inventory.get("products") or []:
         if raw.get("is_deleted"):
             continue
@@ -117,7 +119,7 @@ def editable(inventory: Mapping[str, Any]) -> Inventory:
     return Inventory(products, on_property, readiness or None)
 
 
-def _signature(product: Product) -> tuple[Any, ...]:
+def _signature(product: InventoryProduct) -> tuple[Any, ...]:
     offers = tuple(
         (
             Decimal(o["price"]),
@@ -143,13 +145,13 @@ def same_products(a: Inventory, b: Inventory) -> bool:
     )
 
 
-def _is_placeholder(product: Product) -> bool:
+def _is_placeholder(product: InventoryProduct) -> bool:
     """The product createDraftListing makes: no SKU, no variation."""
     return not product["sku"] and not product["property_values"]
 
 
 def _property_ids(
-    products: Iterable[Product], wants: Sequence[Want], configured: Mapping[str, int]
+    products: Iterable[InventoryProduct], wants: Sequence[Want], configured: Mapping[str, int]
 ) -> dict[str, int]:
     """Option name (casefolded) -> Etsy property id: the listing's own first, then the
     configured ones, then Etsy's free custom properties."""

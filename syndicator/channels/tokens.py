@@ -33,14 +33,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
+from syndicator.common.logs import Redactor
 from syndicator.errors import AuthError
 
 if TYPE_CHECKING:
     from syndicator.channels.calls import Caller
     from syndicator.channels.interface import TokenStore
-    from syndicator.common.logs import Redactor
 
-__all__ = ["AccessTokens", "Grant", "aware", "digest"]
+__all__ = [
+    "CREDENTIAL_MIN_LENGTH",
+    "AccessTokens",
+    "Grant",
+    "aware",
+    "credentials_redactor",
+    "digest",
+]
 
 T = TypeVar("T")
 
@@ -48,6 +55,17 @@ T = TypeVar("T")
 # of the configured credential), and the access token it last gave, with its expiry and the
 # digest of the refresh token it came from (an operator's new refresh token starts a chain).
 REFRESH, ACCESS, EXPIRES, CHAIN = "refresh_token", "access_token", "access_expires", "access_chain"
+
+
+# A connector masks every credential value of at least this many characters (shorter ones
+# would mask ordinary words in a channel's message).
+CREDENTIAL_MIN_LENGTH = 4
+
+
+def credentials_redactor(credentials: Mapping[str, str]) -> Redactor:
+    """The redactor a connector's messages go through: its credential values masked (the
+    tokens it is granted later are added to it)."""
+    return Redactor(credentials.values(), min_length=CREDENTIAL_MIN_LENGTH)
 
 
 def digest(value: str) -> str:

@@ -58,7 +58,7 @@ log = get_logger("syndicator.metrics")
 
 CHANNEL = ("cooperative", "channel")
 PASS = (*CHANNEL, "kind")  # the labels of the series of passes
-LISTING_STATES = tuple(ListingCounts().to_json())  # in_sync, pending, failed, off_sale
+SYNC_STATES = tuple(ListingCounts().to_json())  # in_sync, pending, failed, off_sale
 # Seconds: a push of one edit takes about one, a first listing of a big catalog many minutes.
 PASS_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 
@@ -267,7 +267,7 @@ class StoreCollector:
         depth: dict[tuple[str, str], int] = {}
         oldest: dict[tuple[str, str], float] = {}
         for coop, channel in _channels(self.config):
-            states.update({(coop, channel, state): 0 for state in LISTING_STATES})
+            states.update({(coop, channel, state): 0 for state in SYNC_STATES})
             depth[coop, channel] = 0
             oldest[coop, channel] = 0.0
         for (coop, channel), counts in listing_counts(conn).items():
