@@ -111,7 +111,7 @@ class Daemon:
             self.config = self.sandbox.config
             log.warning(
                 "sandbox_marketplaces",
-                url=getattr(self.sandbox, "base_url", None),
+                url=self.sandbox.base_url,
                 note="in-process sandbox: no real shop is touched",
             )
         if self._store is None:
