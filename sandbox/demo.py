@@ -28,7 +28,6 @@ import os
 import pickle
 import random
 import secrets
-import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from typing import Any, Final, Literal
 
 import httpx
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,7 +49,8 @@ from sandbox.server import Sandbox
 from syndicator.common.logs import FailureLog, get_logger
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.errors import FixInput
-from syndicator.store.schema import listings as listings_table
+from syndicator.store import Store
+from syndicator.store.listings import all_listings
 
 __all__ = ["BuyerAction", "Buyers", "DemoSandbox", "SandboxError", "Shop", "start"]
 
@@ -688,15 +689,18 @@ def _state_file(config: Config) -> Path | None:
 
 
 def _remembered_listings(db: Path) -> int:
-    """How many listing rows the store holds (0 when there is no store yet)."""
+    """How many listing rows the store holds (0 when there is no store yet). Read before the
+    daemon opens it: no migration runs here."""
     if not db.is_file():
         return 0
+    store = Store(f"sqlite:///{db.resolve()}", migrate=False)
     try:
-        with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
-            row = conn.execute(f"SELECT count(*) FROM {listings_table.name}").fetchone()
-    except sqlite3.Error:
+        with store.read() as conn:
+            return all_listings(conn)
+    except SQLAlchemyError:
         return 0
-    return int(row[0]) if row else 0
+    finally:
+        store.close()
 
 
 def _load_snapshot(sandbox: _Served, state_file: Path) -> None:

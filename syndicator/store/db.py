@@ -36,9 +36,11 @@ def _sqlite_setup(engine: Engine) -> None:
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, see below
         cursor = dbapi_conn.cursor()
+        # The busy timeout first: switching a new file to WAL takes a lock another process
+        # opening the same new store may hold, and without it that fails at once.
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -15,6 +15,7 @@ from syndicator.store.schema import (
 from syndicator.store.sql import CHUNK, upsert
 
 __all__ = [
+    "all_listings",
     "confirmed_unit_keys",
     "listed_count",
     "listed_skus",
@@ -279,3 +280,8 @@ def mark_unsure(
             .where(c.cooperative == cooperative, c.channel == channel, c.sku.in_(chunk))
             .values(input_key=None, fingerprint=None, price=None, quantity=None, updated_at=now)
         )
+
+
+def all_listings(conn: Connection) -> int:
+    """How many listing rows the store holds, of every cooperative and channel."""
+    return int(conn.execute(select(func.count()).select_from(listings)).scalar_one())
