@@ -56,7 +56,6 @@ REGION_ENDPOINTS = {
     "FE": "https://sellingpartnerapi-fe.amazon.com",
 }
 FINISHED = ("DONE", "FATAL", "CANCELLED")
-# The connectors mask credentials from four characters on (the log's redactor from six).
 # The library wants credentials even though it never logs in here (see auth.py).
 _LIBRARY_CREDENTIALS = {
     "refresh_token": "unused: the connector logs in",

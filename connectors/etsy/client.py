@@ -44,6 +44,7 @@ from syndicator.connector import (
     SetupError,
     Throttled,
     Transient,
+    aware,
     credentials_redactor,
     error_for_status,
     latest,
@@ -67,7 +68,6 @@ SHOP_OPERATIONS = frozenset(
         "getReviewsByShop",
     }
 )
-# The connectors mask credentials from four characters on (the log's redactor from six).
 
 
 def dumps(value: object) -> str:
@@ -200,6 +200,7 @@ class EtsyApi:
         """Records page by page (``parse`` reads one); only the last page carries the new
         watermark, the latest change seen (Etsy pages by offset: a pull broken off halfway
         starts again from ``since``)."""
+        since = None if since is None else aware(since)
         seen = since
         for page in self.pages(operation, fn):
             records = tuple(parse(r) for r in page.items)

@@ -12,7 +12,7 @@ from etsy_python.v3.resources import EtsyClient, ReceiptResource
 from connectors.etsy.client import EtsyApi
 from connectors.etsy.payloads import since_filter
 from connectors.etsy.records import order_from
-from syndicator.connector import OrderPage, aware
+from syndicator.connector import OrderPage
 
 __all__ = ["Orders"]
 
@@ -43,7 +43,7 @@ class Orders:
         for orders, watermark in self.api.pull(
             "getShopReceipts",
             call,
-            since=None if since is None else aware(since),
+            since=since,
             parse=order_from,
             changed=lambda order: order.updated_at,
         ):

@@ -22,7 +22,7 @@ from connectors.etsy.client import EtsyApi
 from connectors.etsy.payloads import EARLIEST, since_filter
 from connectors.etsy.records import purchases, review_from, review_keys
 from connectors.etsy.shop import Shop
-from syndicator.connector import ItemRejected, Review, ReviewPage, aware
+from syndicator.connector import ItemRejected, Review, ReviewPage
 
 __all__ = ["Reviews"]
 
@@ -52,7 +52,7 @@ class Reviews:
         for reviews, watermark in self.api.pull(
             "getReviewsByShop",
             call,
-            since=None if since is None else aware(since),
+            since=since,
             parse=lambda r: self._review(r, skus, lines),
             changed=lambda review: review.created_at,
         ):

@@ -106,8 +106,9 @@ def keep_marks(
     planned = [c for c in cplan.channels if not c.quiet]
     if not planned:
         return  # every channel quiet: their marks and the basis hold as they are
+    writes = {c.channel.id: c.writes() for c in planned}
     if sent is None:
-        sent = {c.channel.id: Sent(frozenset(c.writes()), True) for c in planned}
+        sent = {channel: Sent(frozenset(skus), True) for channel, skus in writes.items()}
     digest = cplan.digest
     basis = None
     if whole and cplan.draft is not None and digest is not None:
@@ -117,7 +118,7 @@ def keep_marks(
             if chplan.channel.enabled and (done is None or chplan.key_prefix is None):
                 break  # a channel not planned: no basis
             if done is not None:
-                unconfirmed |= chplan.writes() - done.confirmed
+                unconfirmed |= writes[chplan.channel.id] - done.confirmed
         else:
             basis = basis_to_keep(cplan, unconfirmed)
     coop = cplan.cooperative.id
@@ -130,7 +131,7 @@ def keep_marks(
             forget_mark(conn, coop, ch.id, QUIET_STREAM)
             continue
         mark = mark_of(digest, chplan.key_prefix, shared, listing_part(conn, coop, ch.id))
-        if done.clean and chplan.writes() <= done.confirmed:
+        if done.clean and writes[ch.id] <= done.confirmed:
             write_cursor(conn, coop, ch.id, QUIET_STREAM, mark, now)
         else:
             forget_mark(conn, coop, ch.id, QUIET_STREAM)
