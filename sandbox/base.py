@@ -23,12 +23,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import quote, unquote
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, StringConvertor
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.faults import Fault, FaultPlan, Faults
 from sandbox.quotas import Buckets, TakeResult
@@ -352,7 +355,48 @@ class Emulator(ABC):
             assert isinstance(exc, ApiError)
             return self.error(exc)
 
-        return Starlette(
+        app = Starlette(
             routes=[*self.control_routes(), *self.routes()],
             exception_handlers={ApiError: api_error},
+            middleware=[Middleware(_PathAsSent)],
         )
+        for route in app.routes:
+            if isinstance(route, Route):
+                for name, convertor in route.param_convertors.items():
+                    if isinstance(convertor, StringConvertor):
+                        route.param_convertors[name] = _SEGMENT
+        return app
+
+
+class _Segment(Convertor[str]):
+    """One path segment as sent, percent-decoded once matched: ``RUG%2F01`` is the one
+    SKU ``RUG/01``."""
+
+    regex = "[^/]+"
+
+    def convert(self, value: str) -> str:
+        return unquote(value)
+
+    def to_string(self, value: str) -> str:
+        return quote(value, safe="")
+
+
+_SEGMENT = _Segment()
+
+
+class _PathAsSent:
+    """Route on the path as the client sent it, split on ``/`` before any decoding, as the
+    real marketplaces do (Amazon documents that a SKU in a path is URL-encoded, so
+    ``RUG/01`` arrives as ``RUG%2F01``). The server's decoded path would cut that SKU in two
+    and answer 404 or 405; :class:`_Segment` decodes each parameter once matched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path")
+        if scope["type"] == "http" and isinstance(raw, bytes):
+            sent = raw.decode("latin-1")
+            if sent.startswith(scope.get("root_path", "")):
+                scope = {**scope, "path": sent}
+        await self.app(scope, receive, send)

@@ -19,8 +19,9 @@ here:
 - **the shared strategies**: paging (:func:`offset_pages`, :func:`cursor_pages`,
   :func:`latest` for a watermark), access tokens from a refresh token, rotated or not
   (:class:`AccessTokens`, :class:`Grant`), secrets masked in messages (:class:`Redactor`),
-  and serving an app in the foreground (:func:`listen`, :func:`server_config`,
-  :class:`QuietServer`);
+  a fetch that goes only to public addresses (:func:`fetch_public`, :class:`FetchLimits`,
+  :class:`Origin`, :func:`origin_of`, :func:`shown`), and serving an app in the foreground
+  (:func:`listen`, :func:`server_config`, :class:`QuietServer`);
 - **money**: :class:`Money` and its currencies.
 
 Each name is loaded from its home the first time it is asked for, so that a connector
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
         digest,
     )
     from syndicator.common.logs import Redactor
+    from syndicator.common.netsafe import FetchLimits, Origin, fetch_public, origin_of, shown
     from syndicator.common.problems import did_you_mean
     from syndicator.common.serving import QuietServer, listen, server_config
     from syndicator.domain.money import CURRENCY_EXPONENTS, Money, is_currency, minor_unit
@@ -104,6 +106,7 @@ _HOMES: dict[str, str] = {
     "Connector": "syndicator.channels.interface",
     "ConnectorContext": "syndicator.channels.interface",
     "DEFAULT_TIMEOUT": "syndicator.channels.http",
+    "FetchLimits": "syndicator.common.netsafe",
     "Grant": "syndicator.channels.tokens",
     "ItemOutcome": "syndicator.channels.interface",
     "ItemRejected": "syndicator.errors",
@@ -113,6 +116,7 @@ _HOMES: dict[str, str] = {
     "OrderLine": "syndicator.domain.orders",
     "OrderPage": "syndicator.channels.interface",
     "OrderStatus": "syndicator.domain.orders",
+    "Origin": "syndicator.common.netsafe",
     "Page": "syndicator.channels.paging",
     "Projection": "syndicator.planning.projection",
     "QuietServer": "syndicator.common.serving",
@@ -143,6 +147,7 @@ _HOMES: dict[str, str] = {
     "did_you_mean": "syndicator.common.problems",
     "digest": "syndicator.channels.tokens",
     "error_for_status": "syndicator.channels.http",
+    "fetch_public": "syndicator.common.netsafe",
     "is_currency": "syndicator.domain.money",
     "latest": "syndicator.channels.paging",
     "listen": "syndicator.common.serving",
@@ -150,9 +155,11 @@ _HOMES: dict[str, str] = {
     "minor_unit": "syndicator.domain.money",
     "offset_pages": "syndicator.channels.paging",
     "or_missing": "syndicator.channels.interface",
+    "origin_of": "syndicator.common.netsafe",
     "parse_retry_after": "syndicator.channels.http",
     "reclassify": "syndicator.channels.interface",
     "server_config": "syndicator.common.serving",
+    "shown": "syndicator.common.netsafe",
     "with_timeout": "syndicator.channels.http",
 }
 
@@ -169,6 +176,7 @@ __all__ = [
     "ChannelType",
     "Connector",
     "ConnectorContext",
+    "FetchLimits",
     "Grant",
     "ItemOutcome",
     "ItemRejected",
@@ -178,6 +186,7 @@ __all__ = [
     "OrderLine",
     "OrderPage",
     "OrderStatus",
+    "Origin",
     "Page",
     "Projection",
     "QuietServer",
@@ -208,6 +217,7 @@ __all__ = [
     "did_you_mean",
     "digest",
     "error_for_status",
+    "fetch_public",
     "is_currency",
     "latest",
     "listen",
@@ -215,9 +225,11 @@ __all__ = [
     "minor_unit",
     "offset_pages",
     "or_missing",
+    "origin_of",
     "parse_retry_after",
     "reclassify",
     "server_config",
+    "shown",
     "with_timeout",
 ]
 

@@ -1,5 +1,10 @@
 """A listing's photos at Etsy: read from the catalog's folder or fetched over https, checked
 against Etsy's limits before any draft is made, and uploaded in order, never twice.
+
+A catalog's image URL is fetched by :func:`~syndicator.connector.fetch_public`: public
+addresses only, redirects checked hop by hop, Etsy's 20 MB and a time bound. The one origin
+that may be local is the channel's own ``endpoint`` (the in-process sandbox the demo wires
+in): the connector already sends it the shop's credentials.
 """
 
 from __future__ import annotations
@@ -8,28 +13,42 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import requests
 from etsy_python.v3.models.Listing import UploadListingImageRequest
 from etsy_python.v3.resources import EtsyClient, ListingImageResource
 
 from connectors.etsy.client import EtsyApi
-from syndicator.connector import ItemRejected, Throttled, Transient, error_for_status
+from syndicator.connector import (
+    ChannelError,
+    FetchLimits,
+    ItemRejected,
+    Throttled,
+    Transient,
+    error_for_status,
+    fetch_public,
+    origin_of,
+    shown,
+)
 
 __all__ = ["Images"]
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+FETCH_DEADLINE = 120.0  # seconds for one image URL, redirects included
+WHAT_TO_DO = "put the photo in the catalog's folder, or give its address on a public https host"
 IMAGE_KINDS = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
 
 
 class Images:
     """The photos of one connector's listings (``root``: the catalog's folder)."""
 
-    def __init__(self, api: EtsyApi, root: Path, timeout: float) -> None:
+    def __init__(
+        self, api: EtsyApi, root: Path, timeout: float, deadline: float = FETCH_DEADLINE
+    ) -> None:
         self.api = api
         self.root = root
-        self.timeout = timeout
+        self.limits = FetchLimits(MAX_IMAGE_BYTES, timeout=timeout, deadline=deadline)
+        endpoint = api.settings.endpoint
+        self.trusted = None if endpoint is None else origin_of(str(endpoint))
         self._loaded: dict[str, bytes] = {}
-        self._downloads: requests.Session | None = None
 
     def load(self, ref: str) -> bytes:
         """An image's bytes: a file under the catalog's folder, or an https URL (fetched
@@ -55,26 +74,17 @@ class Images:
         return data
 
     def _download(self, url: str) -> bytes:
-        if not url.lower().startswith("https://"):
-            raise ItemRejected(f"image {url}: only https image URLs are fetched")
-        if self._downloads is None:
-            self._downloads = requests.Session()
         try:
-            with self._downloads.get(url, stream=True, timeout=self.timeout) as answer:
-                if answer.status_code >= 400:
-                    err = error_for_status(
-                        answer.status_code, f"image {url} answered {answer.status_code}"
-                    )
-                    raise err if err.retryable else ItemRejected(err.message)
-                chunks, size = [], 0
-                for chunk in answer.iter_content(64 * 1024):
-                    size += len(chunk)
-                    if size > MAX_IMAGE_BYTES:
-                        raise ItemRejected(f"image {url} is over 20 MB, Etsy's limit")
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except requests.RequestException as exc:
-            raise Transient(f"image {url} cannot be fetched ({type(exc).__name__})") from None
+            got = fetch_public(url, self.limits, trusted=self.trusted)
+        except ChannelError as exc:
+            said = f"image {shown(url)} {exc.message}"
+            if isinstance(exc, ItemRejected):
+                raise ItemRejected(f"{said}; {WHAT_TO_DO}") from None
+            raise Transient(said) from None
+        if got.status >= 300:
+            err = error_for_status(got.status, f"image {shown(url)} answered {got.status}")
+            raise err if err.retryable else ItemRejected(err.message)
+        return got.data
 
     def count(self, listing_id: int) -> int:
         """How many images Etsy holds for the listing."""
@@ -114,6 +124,4 @@ class Images:
                 count = max(have, self.count(listing_id))
 
     def close(self) -> None:
-        if self._downloads is not None:
-            self._downloads.close()
-            self._downloads = None
+        """Nothing stays open between fetches (each connects to the address it checked)."""

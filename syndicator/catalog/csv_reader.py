@@ -4,12 +4,18 @@ Handles: comma, semicolon (French Excel) or tab between cells, found from the he
 CRLF or LF; quoted cells with line breaks; column names in any case and order. Each row
 remembers the line it starts on, so that a problem in a cell with line breaks still points at
 the right line. The header is read once into a small table of what each column is for.
+
+A column that is not read is only a warning when what it holds could not change a price, a
+stock or a title: a text under an unknown language code, a shop's column with an unknown
+field, a misspelt price, stock or title column, and a column written twice with different
+values hold each row that fills them (docs/catalog.md).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import functools
 import hashlib
 import itertools
@@ -35,6 +41,8 @@ __all__ = [
 ]
 
 _REQUIRED = ("price", "stock")
+_WEIGHTY = ("sku", "parent_sku", "price", "stock")
+_LEFT_OUT = "rows that fill it are left out until it is renamed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,16 +144,48 @@ def _override_key(rest: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Unread:
+    """A column that is not read, though what it holds could change a price, a stock or a
+    title: each row that fills it (differently from ``first``, for a second column of the
+    same name) is held, with ``message``."""
+
+    index: int
+    message: str
+    first: int | None = None
+
+
 def _classify(
     header: list[str], channels: frozenset[str], file: str
-) -> tuple[list[_Column], list[Problem]]:
+) -> tuple[list[_Column], list[Problem], list[_Unread]]:
     columns: list[_Column] = []
     problems: list[Problem] = []
+    unread: list[_Unread] = []
     seen: dict[str, int] = {}
     known = _known_columns(sorted(channels))
 
+    def weighty(name: str) -> bool:
+        """The column a misspelt name most likely meant (as did_you_mean finds it) holds a
+        price, a stock, a title, a SKU or a shop's change."""
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        return bool(close) and (
+            close[0] in _WEIGHTY
+            or close[0].startswith("title_")
+            or close[0].partition("_")[0] in channels
+        )
+
     def warn(message: str) -> None:
         problems.append(Problem(file, 1, message, None, Severity.WARNING))
+
+    def hold(index: int, what: str) -> None:
+        warn(f"{what}; {_LEFT_OUT}")
+        unread.append(
+            _Unread(
+                index,
+                f"{what} (line 1), and this row fills it; rename the column or empty the cell "
+                "(the row is left out until then, so that nothing it says is lost)",
+            )
+        )
 
     for index, raw in enumerate(header):
         name = "_".join(raw.strip().lower().split())
@@ -154,7 +194,17 @@ def _classify(
         if name in seen:
             warn(
                 f'column "{raw.strip()}" appears twice (columns {seen[name] + 1} and '
-                f"{index + 1}); the second one is ignored"
+                f"{index + 1}); the second one is ignored, and rows that fill it with another "
+                "value are left out"
+            )
+            unread.append(
+                _Unread(
+                    index,
+                    f'column "{raw.strip()}" appears twice (columns {seen[name] + 1} and '
+                    f"{index + 1}) and this row has a different value in each; keep one column "
+                    "(the row is left out until then)",
+                    seen[name],
+                )
             )
             continue
         seen[name] = index
@@ -165,9 +215,10 @@ def _classify(
             if is_language(rest):
                 columns.append(_Column(index, None, f"{head}:{rest}"))
             else:
-                warn(
-                    f'column "{raw.strip()}": "{rest}" is not a language code; use a '
-                    f"two-letter code such as ar, fr or en (the column is ignored)"
+                hold(
+                    index,
+                    f'column "{raw.strip()}": "{rest}" is not a language code; use a two-letter '
+                    "code such as ar, fr or en",
                 )
         elif head == "option" and rest:
             columns.append(_Column(index, None, f"option:{rest}"))
@@ -177,6 +228,11 @@ def _classify(
             # An override for a shop this cooperative does not have: each row that fills it
             # is refused by the builder, which names the shop.
             columns.append(_Column(index, head, _override_key(rest) or rest))
+        elif head in channels or weighty(name):
+            hold(
+                index,
+                f'column "{raw.strip()}" is not a catalog column{did_you_mean(name, known)}',
+            )
         else:
             warn(
                 f'column "{raw.strip()}" is not a catalog column{did_you_mean(name, known)}; '
@@ -193,7 +249,7 @@ def _classify(
                     "row needs one (rows are left out until the column is added)",
                 )
             )
-    return columns, problems
+    return columns, problems, unread
 
 
 @dataclass(slots=True)
@@ -209,6 +265,7 @@ class CsvHeader:
     index: dict[str, int]  # catalog field -> its column
     over: list[tuple[int, str, str]]  # (column, channel, key) of each override column
     key: bytes  # what every row's digest is keyed with (see record_digests)
+    unread: list[_Unread]  # columns not read whose cells hold a row
 
     @classmethod
     def of(cls, cells: list[str], file: str, channels: frozenset[str], delimiter: str) -> CsvHeader:
@@ -222,7 +279,7 @@ class CsvHeader:
                     'of them "sku" (see docs/catalog.md)',
                 )
             )
-        columns, problems = _classify(cells, channels, file)
+        columns, problems, unread = _classify(cells, channels, file)
         return cls(
             file=file,
             delimiter=delimiter,
@@ -232,6 +289,7 @@ class CsvHeader:
             index={c.key: c.index for c in columns if c.channel is None},
             over=[(c.index, c.channel, c.key) for c in columns if c.channel is not None],
             key=_header_key(cells),
+            unread=unread,
         )
 
     def row(self, cells: list[str], line: int, digest: str) -> Row | None:
@@ -252,6 +310,10 @@ class CsvHeader:
                 )
         elif len(cells) < width:
             cells += [""] * (width - len(cells))
+        for u in self.unread if not self.missing else ():  # else every row is held anyway
+            cell = cells[u.index].strip()
+            if cell and (u.first is None or cell != cells[u.first].strip()):
+                found.append(Problem(self.file, line, u.message))
         overrides: dict[str, dict[str, Raw]] = {}
         for i, channel, key in self.over:
             if cells[i]:

@@ -3,7 +3,9 @@
 Accepted: ``1250``, ``1250.50``, ``1 250,50`` (French, also with the no-break spaces Excel
 writes), ``1,250.50`` (English), ``1.250,50``, Arabic-Indic digits (``١٢٥٠``) and the Arabic
 decimal separator. Refused, because nobody can tell what was meant: a single comma followed by
-exactly three digits, as in ``1,250``. Floats are never involved.
+exactly three digits, as in ``1,250``, and a text longer than :data:`MAX_LENGTH` characters
+(no amount or count is that long, and turning millions of digits into a number takes minutes).
+Floats are never involved.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from decimal import Decimal, InvalidOperation
 
 from syndicator.errors import InvalidValue
 
-__all__ = ["parse_bool", "parse_count", "parse_decimal"]
+__all__ = ["MAX_LENGTH", "parse_bool", "parse_count", "parse_decimal"]
+
+MAX_LENGTH = 60
 
 
 _PLAIN = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -32,6 +36,8 @@ _TRANSLATE |= {ord(c): None for c in " \u00a0\u202f\u2009\u2007'\u2019"}
 def parse_decimal(text: str) -> Decimal:
     """Read a number exactly; raise :class:`InvalidValue` with a reason when it is not one."""
     s = text.strip()
+    if len(s) > MAX_LENGTH:
+        raise InvalidValue(f"it is longer than {MAX_LENGTH} characters")
     if _SIMPLE.match(s):
         return Decimal(s)
     if not s:
@@ -72,7 +78,7 @@ def parse_decimal(text: str) -> Decimal:
 def parse_count(text: str) -> int:
     """Read a whole number (``3``, ``3,0`` and ``3.0`` are 3); raise InvalidValue otherwise."""
     s = text.strip()
-    if s.isdecimal():
+    if s.isdecimal() and len(s) <= MAX_LENGTH:
         return int(s)
     value = parse_decimal(s)
     if value != value.to_integral_value():

@@ -22,6 +22,8 @@ from typing import Any
 
 from syndicator.catalog.model import ChannelOverride, Dimensions, Product, Variant
 from syndicator.catalog.numbers import parse_bool, parse_count, parse_decimal
+from syndicator.common.netsafe import shown as url_shown
+from syndicator.common.netsafe import url_problem
 from syndicator.common.problems import Problem, Severity, did_you_mean
 from syndicator.errors import InvalidValue
 
@@ -106,6 +108,16 @@ _SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*\Z")
 _HS_CODE = re.compile(r"\d{4}(?:[. ]?\d{2}){0,3}\Z")
 _YEAR = re.compile(r"\d{4}\Z")
 _PRICE_HINT = "write only the amount in dirhams, for example 450 or 1 250,50"
+# Upper bounds, so that every value the rules accept is one every later step handles (prices
+# worked out exactly, counts stored as SQLite integers): far above any piece a cooperative
+# sells, far below what could overflow. A shop's own limits (Etsy's 50,000, its 999 pieces)
+# are the planner's, per channel. docs/catalog.md lists them.
+MAX_PRICE = Decimal("999999.99")  # a catalog price (MAD) and a price set for one shop
+MAX_STOCK = 999_999  # stock, and a shop's stock_buffer
+MAX_WEIGHT_KG = Decimal(10_000)
+MAX_CM = Decimal(10_000)
+PRICE_PLACES = 2  # the catalog's dirhams
+CHANNEL_PRICE_PLACES = 3  # a shop's currency: the most any has (TND, KWD ...)
 _STOCK_HINT = "write how many pieces you have, for example 1 (0 if none is left)"
 
 Raw = str | list[str]
@@ -219,8 +231,21 @@ def _items(raw: Raw, label: str) -> tuple[str, ...] | None:
     return items or None
 
 
-def _number(hint: str, places: int | None = None) -> Parser:
-    """A parser for a positive decimal, with its hint and at most ``places`` decimals."""
+def _shown(text: str) -> str:
+    """A value as a message repeats it: a very long one cut (a message is read, not scrolled)."""
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
+
+
+def _too_big(label: str, text: str, high: object, hint: str) -> InvalidValue:
+    return InvalidValue(
+        f"{label} {_shown(text)} is more than {high:,}, the most Syndicator accepts (a typing "
+        f"mistake?); {hint}"
+    )
+
+
+def _number(hint: str, places: int, high: Decimal) -> Parser:
+    """A parser for a positive decimal, with its hint, at most ``places`` decimals and at
+    most ``high``."""
 
     def parse(raw: Raw, label: str) -> Decimal | None:
         text = _one(raw, label)
@@ -229,33 +254,39 @@ def _number(hint: str, places: int | None = None) -> Parser:
         try:
             value = parse_decimal(text)
         except InvalidValue as exc:
-            raise InvalidValue(f'{label} "{text}" is not a number{_why(exc)}; {hint}') from None
+            shown = _shown(text)
+            raise InvalidValue(f'{label} "{shown}" is not a number{_why(exc)}; {hint}') from None
         if value <= 0:
-            raise InvalidValue(f"{label} {text} must be more than 0; {hint}")
-        if places is not None and -value.as_tuple().exponent > places:  # type: ignore[operator]
-            raise InvalidValue(f"{label} {text} has more than {places} decimals; {hint}")
+            raise InvalidValue(f"{label} {_shown(text)} must be more than 0; {hint}")
+        if value > high:
+            raise _too_big(label, text, high, hint)
+        if -value.as_tuple().exponent > places:  # type: ignore[operator]
+            raise InvalidValue(f"{label} {_shown(text)} has more than {places} decimals; {hint}")
         return value
 
     return parse
 
 
-def _count(hint: str, low: int = 0, high: int | None = None) -> Parser:
-    """A parser for a whole number of at least ``low`` (and at most ``high``)."""
+def _count(hint: str, high: int, low: int = 0) -> Parser:
+    """A parser for a whole number from ``low`` to ``high``."""
 
     def parse(raw: Raw, label: str) -> int | None:
         text = _one(raw, label)
         if text is None:
             return None
+        shown = _shown(text)
         try:
             value = parse_count(text)
         except InvalidValue as exc:
             if str(exc) == "it is not a whole number":
-                raise InvalidValue(f"{label} {text} is not a whole number; {hint}") from None
-            raise InvalidValue(f'{label} "{text}" is not a number{_why(exc)}; {hint}') from None
+                raise InvalidValue(f"{label} {shown} is not a whole number; {hint}") from None
+            raise InvalidValue(f'{label} "{shown}" is not a number{_why(exc)}; {hint}') from None
         if value < 0 and low == 0:
-            raise InvalidValue(f"{label} {text} is below zero; {hint}")
-        if value < low or (high is not None and value > high):
-            raise InvalidValue(f"{label} {value} must be between {low} and {high}")
+            raise InvalidValue(f"{label} {shown} is below zero; {hint}")
+        if low > 0 and not low <= value <= high:
+            raise InvalidValue(f"{label} {shown} must be between {low} and {high}")
+        if value > high:
+            raise _too_big(label, text, high, hint)
         return value
 
     return parse
@@ -326,15 +357,15 @@ _PARSERS: dict[str, Parser] = {
     "category": _one,
     "materials": _items,
     "tags": _items,
-    "price": _number(_PRICE_HINT, places=2),
-    "stock": _count(_STOCK_HINT),
+    "price": _number(_PRICE_HINT, PRICE_PLACES, MAX_PRICE),
+    "stock": _count(_STOCK_HINT, MAX_STOCK),
     "who_made": _who_made,
     "when_made": _when_made,
-    "made_to_order_days": _count("write the number of days it takes, for example 21", 1, 365),
-    "weight_kg": _number("write the weight in kilograms, for example 2,5"),
-    "length_cm": _number(_CM),
-    "width_cm": _number(_CM),
-    "height_cm": _number(_CM),
+    "made_to_order_days": _count("write the number of days it takes, for example 21", 365, 1),
+    "weight_kg": _number("write the weight in kilograms, for example 2,5", 3, MAX_WEIGHT_KG),
+    "length_cm": _number(_CM, 2, MAX_CM),
+    "width_cm": _number(_CM, 2, MAX_CM),
+    "height_cm": _number(_CM, 2, MAX_CM),
     "hs_code": _hs_code,
     "region": _one,
     "artisan": _one,
@@ -343,7 +374,7 @@ _OVERRIDE_PARSERS: dict[str, Parser] = {
     "enabled": _enabled,
     "category": _one,
     "tags": _items,
-    "stock_buffer": _count("write how many pieces to hold back, for example 1"),
+    "stock_buffer": _count("write how many pieces to hold back, for example 1", MAX_STOCK),
 }
 
 
@@ -477,7 +508,11 @@ class CatalogBuilder:
             if key == "price":
                 parser = self._override_price.get(channel) or self._override_price.setdefault(
                     channel,
-                    _number(f"write the price in {channel}'s currency, for example 49,90", 4),
+                    _number(
+                        f"write the price in {channel}'s currency, for example 49,90",
+                        CHANNEL_PRICE_PLACES,
+                        MAX_PRICE,
+                    ),
                 )
             try:
                 value = parser(raw, f"{channel} {_label(key)}")
@@ -745,9 +780,17 @@ class CatalogBuilder:
 
     def _check_image(self, ref: str) -> str | None:
         if "://" in ref:
-            scheme, _, rest = ref.partition("://")
-            if scheme.lower() != "https" or not rest.split("/", 1)[0]:
-                return f'image "{ref}" must be an https:// address'
+            if ref.partition("://")[0].lower() != "https":
+                return f'image "{url_shown(ref)}" must be an https:// address'
+            # Only what needs no network: a host name is resolved, and its addresses
+            # checked, when the photo is fetched.
+            problem = url_problem(ref)
+            if problem is not None:
+                return (
+                    f'image "{url_shown(ref)}" cannot be fetched: {problem}; give the photo\'s '
+                    "address on a public https host, or put it in the catalog's folder "
+                    "(for example images/rug.jpg)"
+                )
             return None
         path = PurePosixPath(ref.replace("\\", "/"))
         if path.is_absolute() or re.match(r"[A-Za-z]:", ref):

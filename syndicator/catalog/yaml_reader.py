@@ -4,6 +4,11 @@ The YAML shape (``products:`` with nested ``title:``, ``variants:``, ``channels:
 flattened into the same :class:`~syndicator.catalog.rules.Row` objects the CSV reader makes,
 so that one set of rules serves both formats. Unknown keys are reported with a "did you
 mean", duplicate keys are errors, and every value keeps its line.
+
+Nothing that could change a price, a stock or a title is dropped with only a warning: a
+comma inside ``{ }`` or ``[ ]`` that cut a value in two (``{price: 24,90}``), a text under
+an unknown language code, a field a shop cannot change, a misspelt price, stock or title
+are errors, and the product is held until they are fixed (docs/catalog.md, "Quoting").
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 from syndicator.catalog.rules import OVERRIDE_FIELDS, TEXT_FIELDS, Raw, Row
 from syndicator.common.problems import Problem, Severity, Unreadable, did_you_mean
-from syndicator.common.yamlsafe import LDict, LList, YamlLimits, load_yaml
+from syndicator.common.yamlsafe import Cut, LDict, LList, YamlLimits, load_yaml
 from syndicator.domain.languages import is_language
 
 __all__ = ["read_yaml_rows"]
@@ -44,6 +49,37 @@ _VARIANT_KEYS = (*_VARIANT_SCALARS, "options", "images", "dimensions_cm", "chann
 _DIMENSIONS = {"length": "length_cm", "width": "width_cm", "height": "height_cm"}
 _PROVENANCE = ("region", "artisan")
 _TOP = ("cooperative", "currency", "products")
+# A misspelling of these is an error, not a warning: what it held could be a price, a stock,
+# a title or a shop's change (an unknown field close to none of them is only ignored).
+_WEIGHTY = ("price", "stock", "title", "variants", "channels", "options")
+
+
+def cut_message(cut: Cut, label: str) -> str:
+    """What to write instead of a value a comma cut in two (see :class:`Cut`)."""
+    if cut.before is None:
+        return (
+            f'"{cut.after}" has no value (no ":" after it); inside {{ }} a comma separates '
+            f"fields: write {cut.after}: ..., or put a text that holds a comma in quotes"
+        )
+    if cut.key is None:  # two items of a list
+        return (
+            f"{label}: {cut.written} was read as two values, {cut.before} and {cut.after}: "
+            "inside [ ] a comma separates values; write a decimal with a point "
+            f'({cut.before}.{cut.after}) or put it in quotes ("{cut.before},{cut.after}")'
+        )
+    if cut.decimal:
+        return (
+            f"{cut.key}: {cut.written} was cut at the comma and read as {cut.before}: inside "
+            "{ } a comma separates fields; write the decimal with a point "
+            f"({cut.key}: {cut.before}.{cut.after}) or put it in quotes ({cut.key}: "
+            f'"{cut.before},{cut.after}")'
+        )
+    whole = f"{cut.before}, {cut.after}"
+    return (
+        f'{cut.key}: the text "{whole}" was cut at its comma and read as "{cut.before}": '
+        f"inside {{ }} a comma separates fields; put the whole text in quotes ({cut.key}: "
+        f'"{whole}")'
+    )
 
 
 class _Flattener:
@@ -58,20 +94,46 @@ class _Flattener:
         row.problems.append(Problem(self.file, line, message, None, severity))
 
     def unknown(
-        self, row: Row, mapping: LDict, key: str, allowed: tuple[str, ...], what: str
+        self,
+        row: Row,
+        mapping: LDict,
+        key: str,
+        allowed: tuple[str, ...],
+        what: str,
+        weighty: tuple[str, ...] | None = None,
     ) -> None:
-        self.problem(
-            row,
-            mapping.line_of(key),
-            f'"{key}" is not a {what}{did_you_mean(key, allowed)}; it is ignored',
-            Severity.WARNING,
-        )
+        """An unknown key: an error when it may be one of ``weighty`` misspelt (None: any
+        key here could change a price, a stock or a title), else ignored with a warning."""
+        line = mapping.line_of(key)
+        if weighty is None or did_you_mean(key, weighty):
+            self.problem(
+                row,
+                line,
+                f'"{key}" is not a {what}{did_you_mean(key, allowed)}; write one of '
+                f"{', '.join(allowed)} (the product is left out until then, so that nothing "
+                "it says is lost)",
+            )
+            return
+        message = f'"{key}" is not a {what}{did_you_mean(key, allowed)}; it is ignored'
+        self.problem(row, line, message, Severity.WARNING)
 
-    def duplicates(self, row: Row, mapping: LDict) -> None:
+    def check(self, row: Row, mapping: LDict) -> None:
+        """A mapping's keys written twice, and values a comma cut in two (whose stray
+        piece is taken out, so that it is not reported again as an unknown key)."""
         for key, first, second in mapping.duplicates:
             self.problem(
                 row, second, f'"{key}" is written twice (lines {first} and {second}); keep one'
             )
+        for cut in mapping.cuts:
+            self.problem(row, cut.line, cut_message(cut, ""))
+            if cut.after in mapping and mapping[cut.after] is None:
+                del mapping[cut.after]
+
+    def cuts(self, row: Row, items: LList, label: str) -> bool:
+        """Report the values a comma cut in two in a list; True when there were some."""
+        for cut in items.cuts:
+            self.problem(row, cut.line, cut_message(cut, label))
+        return bool(items.cuts)
 
     @staticmethod
     def put(row: Row, channel: str | None, key: str, value: Raw, line: int) -> None:
@@ -88,6 +150,8 @@ class _Flattener:
         if value is None:
             return
         if isinstance(value, (LDict, LList)):
+            if isinstance(value, LList) and self.cuts(row, value, key):
+                return
             self.problem(row, line, f"{key} must be one value, not a list or a mapping")
             return
         self.put(row, channel, key, value, line)
@@ -98,6 +162,7 @@ class _Flattener:
         if value is None:
             return
         if isinstance(value, LList):
+            self.cuts(row, value, key)
             if any(isinstance(v, (LDict, LList)) for v in value):
                 self.problem(row, line, f"{key} must be a list of words, like [wool, cotton]")
                 return
@@ -117,15 +182,14 @@ class _Flattener:
                 f"{key} needs a language for each text, for example {key}: {{fr: ..., en: ...}}",
             )
             return
-        self.duplicates(row, value)
+        self.check(row, value)
         for lang, text in value.items():
             if not is_language(lang):
                 self.problem(
                     row,
                     value.line_of(lang),
                     f'"{lang}" is not a language code; use a two-letter code such as ar, fr '
-                    "or en (this text is ignored)",
-                    Severity.WARNING,
+                    "or en (the product is left out until then, so that no text is lost)",
                 )
                 continue
             self.scalar(row, f"{key}:{lang}", text, value.line_of(lang), channel)
@@ -139,12 +203,12 @@ class _Flattener:
         if not isinstance(value, LDict):
             self.problem(row, line, f"{what} must be a mapping: {example}")
             return
-        self.duplicates(row, value)
+        self.check(row, value)
         for key, item in value.items():
             if key in fields:
                 self.scalar(row, fields[key], item, value.line_of(key))
             else:
-                self.unknown(row, value, key, tuple(fields), f"{what} field")
+                self.unknown(row, value, key, tuple(fields), f"{what} field", ())
 
     def channels(self, row: Row, value: Any, line: int) -> None:
         if value is None:
@@ -152,7 +216,7 @@ class _Flattener:
         if not isinstance(value, LDict):
             self.problem(row, line, "channels must be a mapping of shop ids, like etsy: {...}")
             return
-        self.duplicates(row, value)
+        self.check(row, value)
         assert row.lines is not None
         for channel, fields in value.items():
             row.overrides.setdefault(channel, {})
@@ -164,7 +228,7 @@ class _Flattener:
                     row, value.line_of(channel), f"channels: {channel} must be a mapping of fields"
                 )
                 continue
-            self.duplicates(row, fields)
+            self.check(row, fields)
             for key, item in fields.items():
                 iline = fields.line_of(key)
                 if key in TEXT_FIELDS:
@@ -174,13 +238,8 @@ class _Flattener:
                 elif key in OVERRIDE_FIELDS:
                     self.scalar(row, key, item, iline, channel)
                 else:
-                    self.unknown(
-                        row,
-                        fields,
-                        key,
-                        (*OVERRIDE_FIELDS, *TEXT_FIELDS),
-                        "field a shop can change",
-                    )
+                    allowed = (*OVERRIDE_FIELDS, *TEXT_FIELDS)
+                    self.unknown(row, fields, key, allowed, "field a shop can change")
 
     def product(self, item: Any, line: int) -> list[Row]:
         row = Row(line, lines={})
@@ -191,7 +250,7 @@ class _Flattener:
                 "each product must be a mapping of fields (sku: ..., title: ..., price: ...)",
             )
             return [row]
-        self.duplicates(row, item)
+        self.check(row, item)
         rows = [row]
         for key, value in item.items():
             kline = item.line_of(key)
@@ -224,7 +283,7 @@ class _Flattener:
             elif key == "variants":
                 rows += self.variants(row, value, kline)
             else:
-                self.unknown(row, item, key, _PRODUCT_KEYS, "product field")
+                self.unknown(row, item, key, _PRODUCT_KEYS, "product field", _WEIGHTY)
         return rows
 
     def variants(self, parent: Row, value: Any, line: int) -> list[Row]:
@@ -249,7 +308,7 @@ class _Flattener:
                     "each variant must be a mapping: - sku: ..., options: {...}, stock: ...",
                 )
                 continue
-            self.duplicates(row, item)
+            self.check(row, item)
             for key, v in item.items():
                 kline = item.line_of(key)
                 if key in _VARIANT_SCALARS:
@@ -269,7 +328,7 @@ class _Flattener:
                     self.channels(row, v, kline)
                 elif key == "options":
                     if isinstance(v, LDict):
-                        self.duplicates(row, v)
+                        self.check(row, v)
                         for name, option in v.items():
                             self.scalar(row, f"option:{name}", option, v.line_of(name))
                     elif v is not None:
@@ -279,7 +338,7 @@ class _Flattener:
                             "options must be a mapping, like {size: 120 x 180 cm, colour: safran}",
                         )
                 else:
-                    self.unknown(row, item, key, _VARIANT_KEYS, "variant field")
+                    self.unknown(row, item, key, _VARIANT_KEYS, "variant field", _WEIGHTY)
         return rows
 
 

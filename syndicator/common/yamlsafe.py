@@ -10,7 +10,10 @@ into a float, takes the last of two duplicate keys silently, and lets a few line
 - every scalar stays the text that was written (``None`` for an empty or ``null`` value):
   the reader of each field decides whether it is a number, a word or a SKU;
 - mappings are :class:`LDict` and sequences :class:`LList`, which remember the line of each
-  key and item, and the keys that appeared twice.
+  key and item, the keys that appeared twice, and where a comma inside ``{ }`` or ``[ ]``
+  most likely cut one value in two (:class:`Cut`: ``{price: 24,90}`` reads as ``price: 24``
+  and a key ``90`` without a value). Only the events' positions tell that apart from what
+  was meant, so it is noted here; the reader of the document says what to do about it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import yaml
 
 from syndicator.common.problems import Problem, Unreadable
 
-__all__ = ["LDict", "LList", "YamlLimits", "line_of", "load_yaml"]
+__all__ = ["Cut", "LDict", "LList", "YamlLimits", "line_of", "load_yaml"]
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _ALLOWED_TAGS = frozenset(
@@ -36,22 +39,53 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """A comma in a flow mapping or list that most likely cut one value in two.
+
+    In a mapping: an entry without ``:`` (``after``, a key with no value) right after a
+    plain ``key: before``, as ``{price: 24,90}`` or ``{en: Almonds, argan oil}`` parse
+    (``key`` None: no plain value came before it). In a list: two plain items joined by a
+    bare comma, digits on both sides (``[24,90]``). ``written`` is the text as it stands in
+    the file from ``before`` to ``after``.
+    """
+
+    line: int
+    key: str | None
+    before: str | None
+    after: str
+    written: str
+
+    @property
+    def decimal(self) -> bool:
+        """Digits, a comma, digits: a decimal comma, not a list of two things."""
+        return bool(
+            self.before
+            and self.before[-1:].isdigit()
+            and self.after.isdigit()
+            and self.after.isascii()
+        )
+
+
 class LDict(dict[str, Any]):
-    """A mapping that knows the line of itself, of each key, and its duplicate keys."""
+    """A mapping that knows the line of itself, of each key, its duplicate keys and the
+    places where a comma most likely cut a value (``cuts``)."""
 
     line: int
     key_lines: dict[str, int]
     duplicates: list[tuple[str, int, int]]
+    cuts: list[Cut]
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
 
 
 class LList(list[Any]):
-    """A sequence that knows the line of itself and of each item."""
+    """A sequence that knows the line of itself, of each item, and its ``cuts``."""
 
     line: int
     lines: list[int]
+    cuts: list[Cut]
 
     def line_of(self, index: int) -> int:
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
@@ -72,6 +106,9 @@ class _Frame:
     height: int = 1
     pending_key: str | None = None
     pending_key_line: int = 0
+    flow: bool = False  # written inside { } or [ ]
+    key_end: int = -1  # flow mappings: where the pending key ends in the text
+    item_end: int = -1  # flow lists: where the last item ends, if it was a scalar
 
 
 def load_yaml(text: str, file: str, limits: YamlLimits | None = None) -> Any:
@@ -98,6 +135,8 @@ def load_yaml(text: str, file: str, limits: YamlLimits | None = None) -> Any:
         top.size += size
         top.height = max(top.height, height + 1)
         if isinstance(top.value, LList):
+            if top.flow and not isinstance(value, str):
+                top.item_end = -1
             top.value.append(value)
             top.value.lines.append(line)
         elif top.pending_key is None:
@@ -129,6 +168,12 @@ def load_yaml(text: str, file: str, limits: YamlLimits | None = None) -> Any:
                 total += 1
                 if event.anchor:
                     anchors[event.anchor] = (value, 1, 1)
+                if stack and stack[-1].flow:  # see _flow_scalar; a key's end inline (many)
+                    top = stack[-1]
+                    if top.pending_key is None and type(top.value) is LDict:
+                        top.key_end = event.end_mark.index if event.end_mark else -1
+                    elif value is None or type(top.value) is LList:
+                        _flow_scalar(top, text, value, event, line)
                 attach(value, line, 1, 1)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if event.tag not in _ALLOWED_TAGS:
@@ -144,9 +189,9 @@ def load_yaml(text: str, file: str, limits: YamlLimits | None = None) -> Any:
                 else:
                     container = LList()
                     container.lines = []
-                container.line = line
+                container.line, container.cuts = line, []
                 total += 1
-                stack.append(_Frame(container, event.anchor))
+                stack.append(_Frame(container, event.anchor, flow=bool(event.flow_style)))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 frame = stack.pop()
                 if frame.anchor:
@@ -190,6 +235,43 @@ def load_yaml(text: str, file: str, limits: YamlLimits | None = None) -> Any:
     except yaml.YAMLError as exc:
         raise refuse(0, f"the YAML cannot be read: {exc}") from None
     return root
+
+
+def _flow_scalar(frame: _Frame, text: str, value: Any, event: Any, line: int) -> None:
+    """A scalar is about to be put in a flow mapping or list: note a :class:`Cut` when it is
+    the value the parser made up for a key written without ``:``, or an item of digits
+    joined to the one before by a bare comma; remember where keys and items end."""
+    start, end = event.start_mark.index, event.end_mark.index
+    container = frame.value
+    if isinstance(container, LList):
+        if not isinstance(value, str):
+            return
+        before_end, frame.item_end = frame.item_end, end
+        if before_end >= 0 and start == before_end + 1 and text[before_end] == ",":
+            before = container[-1]
+            cut = Cut(line, None, before, value, f"{before},{value}")
+            if cut.decimal:
+                container.cuts.append(cut)
+        return
+    assert isinstance(container, LDict)
+    key = frame.pending_key
+    if key is None:  # a key: where it ends (load_yaml does this itself, inline)
+        frame.key_end = end
+        return
+    key_end = frame.key_end
+    if value is not None or start != end or key_end < 0 or ":" in text[key_end:start]:
+        return
+    before_key = next(reversed(container), None)
+    before = container.get(before_key) if before_key is not None else None
+    if before_key is None or not isinstance(before, str):
+        container.cuts.append(Cut(frame.pending_key_line, None, None, key, key))
+        return
+    key_start = key_end - len(key)
+    at = text.rfind(before, 0, key_start)
+    between = text[at + len(before) : key_start] if at >= 0 else ", "
+    written = " ".join(f"{before}{between}{key}".split())
+    line = container.key_lines.get(before_key, frame.pending_key_line)
+    container.cuts.append(Cut(line, before_key, before, key, written))
 
 
 def line_of(data: Any, path: tuple[str | int, ...]) -> int | None:

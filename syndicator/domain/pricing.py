@@ -10,9 +10,11 @@ The cooperative sets what it wants to *receive* for a piece, in dirhams. For eac
 5. round **up** by the channel's rule (``cent``, ``whole``, ``ends_99``, ``ends_95``,
    ``ends_90``, ``ends_9``, ``step_<amount>``), so rounding never eats into the amount wanted.
 
-Every division is done in a context that rounds toward +infinity, so the guarantee
-"net after fees >= amount wanted, price >= floor" holds exactly, not just nearly
-(tests/domain/test_pricing.py proves it with hypothesis).
+Every division and rounding is done in a context of 50 digits that rounds toward +infinity,
+so the guarantee "net after fees >= amount wanted, price >= floor" holds exactly, not just
+nearly (tests/domain/test_pricing.py proves it with hypothesis), and the largest price the
+catalog accepts (``MAX_PRICE`` in syndicator/catalog/rules.py) at any margin, fee and rate a
+config can hold short of absurd never overflows.
 """
 
 from __future__ import annotations
@@ -190,7 +192,8 @@ def _work(
         if steps is not None:
             steps.append(PriceStep("raised to the channel's floor", gross, cur))
     rounding = _rounding(rule.rounding, cur)
-    price = rounding.up(gross).quantize(minor_unit(cur), rounding=ROUND_CEILING)
+    with localcontext(_CEILING):  # not the default 28 digits: they could round a price down
+        price = rounding.up(gross).quantize(minor_unit(cur))
     if steps is not None:
         steps.append(PriceStep(f"rounded up ({rounding.name})", price, cur))
     return price, wanted
@@ -211,7 +214,8 @@ def _work_fixed(
         price = rule.floor
         if steps is not None:
             steps.append(PriceStep("raised to the channel's floor", price, cur))
-    price = price.quantize(minor_unit(cur), rounding=ROUND_CEILING)
+    with localcontext(_CEILING):
+        price = price.quantize(minor_unit(cur))
     return price, _wanted(base_mad, rule, rate)[1]
 
 

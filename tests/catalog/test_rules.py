@@ -77,11 +77,22 @@ def test_a_misspelled_required_column_is_said_once_not_per_row(write: WriteFile)
     assert catalog.products == () and set(catalog.held) == {"R-1", "R-2"}
 
 
-def test_a_language_column_with_an_unknown_code(write: WriteFile) -> None:
+def test_a_language_column_with_an_unknown_code_holds_the_rows_that_fill_it(
+    write: WriteFile,
+) -> None:
     catalog = csv_catalog(
-        write, "R-1,Tapis,rugs,450,1,Rug", header="sku,title_fr,category,price,stock,title_english"
+        write,
+        "R-1,Tapis,rugs,450,1,Rug",
+        "R-2,Tapis,rugs,450,1,",
+        header="sku,title_fr,category,price,stock,title_english",
     )
-    assert '"english" is not a language code' in only(catalog).message
+    header = only(catalog, Severity.WARNING)
+    assert header.line == 1 and '"english" is not a language code' in header.message
+    row = only(catalog, Severity.ERROR)
+    assert (row.line, row.sku) == (2, "R-1")
+    assert row.message.startswith('column "title_english": "english" is not a language code')
+    assert "(line 1), and this row fills it; rename the column or empty the cell" in row.message
+    assert [p.sku for p in catalog.products] == ["R-2"]  # its English title is not lost
 
 
 def test_duplicate_sku_leaves_both_rows_out_and_names_the_first_line(write: WriteFile) -> None:
@@ -360,3 +371,123 @@ def test_all_problems_are_reported_at_once_and_good_rows_go_on(write: WriteFile)
     assert len(by_line[3]) == 4  # title, price, stock and image, all on the same row
     assert [p.sku for p in catalog.products] == ["R-1", "R-3"]
     assert set(catalog.held) == {"R-2", "R-4"}
+
+
+# ------------------------------------------------------------------ upper bounds (issue 14)
+BOUNDS = "sku,parent_sku,title_fr,category,price,stock,option_size,etsy_price,etsy_stock_buffer"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            "R-1,,Tapis,rugs,1000000000000000000000000000,1,,,",
+            "price 1000000000000000000000000000 is more than 999,999.99, the most Syndicator "
+            "accepts (a typing mistake?); write only the amount in dirhams, for example 450 or "
+            "1 250,50",
+        ),
+        (
+            "R-1,,Tapis,rugs,450,1000000000000000000000000000000,,,",
+            "stock 1000000000000000000000000000000 is more than 999,999, the most Syndicator "
+            "accepts (a typing mistake?); write how many pieces you have, for example 1 (0 if "
+            "none is left)",
+        ),
+        ("R-1,,Tapis,rugs,1 000 000,1,,,", "price 1 000 000 is more than 999,999.99"),
+        ("R-1,,Tapis,rugs,450,1 000 000,,,", "stock 1 000 000 is more than 999,999,"),
+        ("R-1,,Tapis,rugs,450,1,,1e30,", 'etsy price "1e30" is not a number'),
+        ("R-1,,Tapis,rugs,450,1,,10000000000000000000000000000,", "etsy price 1000000000000"),
+        ("R-1,,Tapis,rugs,450,1,,49.9051,", "etsy price 49.9051 has more than 3 decimals"),
+        ("R-1,,Tapis,rugs,450,1,,,10000000000000000000000", "etsy stock_buffer 100000000000"),
+        ("R-1,,Tapis,rugs,NaN,1,,,", 'price "NaN" is not a number'),
+        ("R-1,,Tapis,rugs,Infinity,1,,,", 'price "Infinity" is not a number'),
+        ("R-1,,Tapis,rugs,-0,1,,,", "price -0 must be more than 0"),
+        ("R-1,,Tapis,rugs,0.0000001,1,,,", "price 0.0000001 has more than 2 decimals"),
+        ("R-1,,Tapis,rugs,450," + "9" * 5000 + ",,,", '(5000 characters)" is not a number'),
+    ],
+)
+def test_a_value_beyond_the_bounds_holds_its_row_and_the_rest_goes_on(
+    write: WriteFile, row: str, message: str
+) -> None:
+    catalog = csv_catalog(write, row, "R-2,,Tapis,rugs,450,1,,,", header=BOUNDS)
+    problem = only(catalog)
+    assert (problem.file, problem.line, problem.sku) == ("catalog.csv", 2, "R-1")
+    assert message in problem.message
+    assert len(problem.message) < 300  # a value of 5,000 digits is not repeated whole
+    assert catalog.held == {"R-1": 2}
+    assert [p.sku for p in catalog.products] == ["R-2"]
+
+
+def test_variant_prices_and_stocks_have_the_same_bounds(write: WriteFile) -> None:
+    catalog = csv_catalog(
+        write,
+        "K-1,,Kilim,rugs,1800,,,,",
+        "K-1-S,K-1,,,1000000,2,S,,",
+        "K-1-M,K-1,,,,1000000,M,,",
+        "K-1-L,K-1,,,999 999.99,999999,L,999999.99,999999",
+        header=BOUNDS,
+    )
+    lines = {(p.line, p.sku) for p in catalog.problems}
+    assert lines == {(3, "K-1-S"), (4, "K-1-M")}
+    (kilim,) = catalog.products
+    (large,) = kilim.variants
+    assert (large.price, large.stock) == (Decimal("999999.99"), 999_999)
+    assert large.channels["etsy"].price == Decimal("999999.99")
+    assert large.channels["etsy"].stock_buffer == 999_999
+
+
+def test_weight_and_size_have_bounds_too(write: WriteFile) -> None:
+    header = "sku,title_fr,category,price,stock,weight_kg,length_cm"
+    catalog = csv_catalog(
+        write,
+        "R-1,Tapis,rugs,450,1,100000,",
+        "R-2,Tapis,rugs,450,1,,100000",
+        "R-3,Tapis,rugs,450,1,12.1234,",
+        "R-4,Tapis,rugs,450,1,10000,250.55",
+        header=header,
+    )
+    messages = {p.sku: p.message for p in catalog.problems}
+    assert messages["R-1"].startswith("weight_kg 100000 is more than 10,000")
+    assert messages["R-2"].startswith("length_cm 100000 is more than 10,000")
+    assert messages["R-3"].startswith("weight_kg 12.1234 has more than 3 decimals")
+    assert [p.sku for p in catalog.products] == ["R-4"]
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ("etsy_prix", 'column "etsy_prix" is not a catalog column; did you mean "etsy_price"?'),
+        ("prix", 'column "prix" is not a catalog column; did you mean "price"?'),
+        ("etsy_title_english", 'column "etsy_title_english" is not a catalog column'),
+        ("titel_fr", 'column "titel_fr" is not a catalog column; did you mean "title_fr"?'),
+    ],
+)
+def test_a_misspelt_price_stock_title_or_shop_column_holds_the_rows_that_fill_it(
+    write: WriteFile, column: str, message: str
+) -> None:
+    catalog = csv_catalog(
+        write,
+        "R-1,Tapis,rugs,450,1,24",
+        "R-2,Tapis,rugs,450,1,",
+        header=f"sku,title_fr,category,price,stock,{column}",
+    )
+    errors = [p for p in catalog.problems if p.severity is Severity.ERROR]
+    assert [(p.line, p.sku) for p in errors] == [(2, "R-1")]
+    assert errors[0].message.startswith(message)
+    assert [p.sku for p in catalog.products] == ["R-2"]
+
+
+def test_a_column_written_twice_with_different_values_holds_the_row(write: WriteFile) -> None:
+    catalog = csv_catalog(
+        write,
+        "R-1,Tapis,rugs,450,1,450",
+        "R-2,Tapis,rugs,450,1,",
+        "R-3,Tapis,rugs,450,1,500",
+        header="sku,title_fr,category,price,stock,Price",
+    )
+    errors = [p for p in catalog.problems if p.severity is Severity.ERROR]
+    assert [(p.line, p.sku) for p in errors] == [(4, "R-3")]
+    assert errors[0].message.startswith(
+        'column "Price" appears twice (columns 4 and 6) and this row has a different value in '
+        "each; keep one column"
+    )
+    assert [p.sku for p in catalog.products] == ["R-1", "R-2"]

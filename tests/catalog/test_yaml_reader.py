@@ -186,3 +186,88 @@ def test_a_bad_product_entry_does_not_stop_the_others(write: WriteFile) -> None:
     assert [p.sku for p in catalog.products] == ["ATL-001", "ATL-010"]
     assert catalog.problems[0].message.startswith("each product must be a mapping")
     assert catalog.problems[0].line == 4
+
+
+# ------------------------------------------- money and text never silently cut (issue 14)
+def test_a_french_decimal_comma_in_a_flow_mapping_holds_the_product(write: WriteFile) -> None:
+    catalog = yaml_catalog(write, RUG.replace("etsy: {price: 420}", "etsy: {price: 24,90}"))
+    (problem,) = catalog.problems
+    assert (problem.line, problem.sku, problem.severity) == (46, "ATL-010-L", Severity.ERROR)
+    assert problem.message == (
+        "price: 24,90 was cut at the comma and read as 24: inside { } a comma separates "
+        'fields; write the decimal with a point (price: 24.90) or put it in quotes (price: "24,90")'
+    )
+    assert "ATL-010-L" in catalog.held  # not listed at 24
+    assert [u.sku for u in catalog.units()] == ["ATL-001", "ATL-010-S"]
+
+
+def test_a_sentence_cut_at_its_comma_holds_the_product(write: WriteFile) -> None:
+    text = RUG.replace(
+        "    title: {fr: Kilim Azilal}", "    title: {fr: Kilim, en: Almonds, argan oil and honey.}"
+    )
+    catalog = yaml_catalog(write, text)
+    (problem,) = catalog.problems
+    assert (problem.line, problem.sku) == (32, "ATL-010")
+    assert problem.message == (
+        'en: the text "Almonds, argan oil and honey." was cut at its comma and read as '
+        '"Almonds": inside { } a comma separates fields; put the whole text in quotes '
+        '(en: "Almonds, argan oil and honey.")'
+    )
+    assert [p.sku for p in catalog.products] == ["ATL-001"]
+
+
+def test_quoted_or_pointed_values_in_flow_mappings_are_read_whole(write: WriteFile) -> None:
+    text = RUG.replace("etsy: {price: 420}", 'etsy: {price: "24,90"}').replace(
+        "    title: {fr: Kilim Azilal}", '    title: {fr: Kilim, en: "Almonds, argan oil."}'
+    )
+    catalog = yaml_catalog(write, text)
+    assert catalog.problems == ()
+    kilim = catalog.products[1]
+    assert kilim.title == {"fr": "Kilim", "en": "Almonds, argan oil."}
+    assert kilim.variants[1].channels["etsy"].price == Decimal("24.90")
+
+
+def test_a_decimal_comma_in_dimensions_or_a_list(write: WriteFile) -> None:
+    text = RUG.replace("{length: 250, width: 160, height: 2}", "{length: 250, width: 160,5}")
+    text = text.replace("tags: [berber, handmade]", "tags: [berber, handmade, 12,5]")
+    messages = [p.message for p in yaml_catalog(write, text).problems]
+    assert messages == [
+        "tags: 12,5 was read as two values, 12 and 5: inside [ ] a comma separates values; "
+        'write a decimal with a point (12.5) or put it in quotes ("12,5")',
+        "width: 160,5 was cut at the comma and read as 160: inside { } a comma separates "
+        "fields; write the decimal with a point (width: 160.5) or put it in quotes "
+        '(width: "160,5")',
+    ]
+
+
+def test_an_unknown_field_for_a_shop_holds_the_product(write: WriteFile) -> None:
+    catalog = yaml_catalog(write, RUG.replace("        price: 489.00", "        prix: 489.00"))
+    (problem,) = catalog.problems
+    assert (problem.line, problem.sku, problem.severity) == (28, "ATL-001", Severity.ERROR)
+    assert problem.message.startswith(
+        '"prix" is not a field a shop can change; did you mean "price"?; write one of enabled, '
+        "price, category, tags, stock_buffer, title, description"
+    )
+    assert "ATL-001" in catalog.held
+
+
+def test_a_text_under_an_unknown_language_code_holds_the_product(write: WriteFile) -> None:
+    catalog = yaml_catalog(write, RUG.replace("      en: Beni Ourain rug", "      english: Rug"))
+    (problem,) = catalog.problems
+    assert (problem.line, problem.severity) == (8, Severity.ERROR)
+    assert problem.message.startswith('"english" is not a language code')
+    assert "ATL-001" in catalog.held
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [("    price: 1800", "    prix: 1800", 34), ("        stock: 2", "        stok: 2", 40)],
+)
+def test_a_misspelt_price_or_stock_holds_the_product(
+    write: WriteFile, old: str, new: str, line: int
+) -> None:
+    catalog = yaml_catalog(write, RUG.replace(old, new))
+    misspelt = [p for p in catalog.problems if p.line == line]
+    assert [p.severity for p in misspelt] == [Severity.ERROR]
+    assert "did you mean" in misspelt[0].message
+    assert "ATL-010-S" in catalog.held and "ATL-001" not in catalog.held

@@ -90,3 +90,45 @@ def test_control_characters_are_refused_with_their_line() -> None:
         load_yaml("a: 1\nb: \x07\n", "c.yaml")
     assert err.value.problem.line == 2
     assert "control character" in err.value.problem.message
+
+
+# ------------------------------------------------------------ commas that cut a value in two
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("a: {price: 24,90}", ("price", "24", "90", "24,90")),
+        ("a: {price: 24, 90}", ("price", "24", "90", "24, 90")),
+        (
+            "a: {en: Almonds, argan oil and honey.}",
+            ("en", "Almonds", "argan oil and honey.", "Almonds, argan oil and honey."),
+        ),
+        ("a: {fr: Tapis,\n    en}", ("fr", "Tapis", "en", "Tapis, en")),
+        ("a: {x}", (None, None, "x", "x")),
+        ("a: [24,90]", (None, "24", "90", "24,90")),
+    ],
+)
+def test_a_comma_that_cut_a_value_in_two_is_noted(
+    text: str, cut: tuple[str | None, str | None, str, str]
+) -> None:
+    data = load_yaml(text, "f.yaml")["a"]
+    (found,) = data.cuts
+    assert (found.key, found.before, found.after, found.written) == cut
+    assert found.line == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: {fr: Tapis, en: Rug}",
+        'a: {en: "Almonds, argan oil and honey."}',
+        "a: {price: 24.90}",
+        "a: {price: 24, old: 90}",
+        "a: {x: , y: 1}",
+        "a: [wool, cotton]",
+        "a: [wool,cotton]",
+        "a: [24, 90]",
+        "a:\n  price: 24,90\n  en: Almonds, argan oil and honey.",
+    ],
+)
+def test_flow_mappings_and_lists_written_right_have_no_cut(text: str) -> None:
+    assert load_yaml(text, "f.yaml")["a"].cuts == []

@@ -15,6 +15,7 @@ fifth of calls failing.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -373,3 +374,33 @@ class ConformanceSuite:
         calls = world.control(self.harness.marketplace, "GET", "calls")
         refused = {op: c["throttled"] for op, c in calls["operations"].items() if c["throttled"]}
         assert not refused, refused
+
+    @pytest.mark.parametrize("sku", ["RUG/01 bleu", "RUG?02#x", "RUG%20-3", "زربية-04"])
+    def test_a_sku_with_signs_is_listed_updated_read_back_and_delisted(
+        self, world: World, sku: str
+    ) -> None:
+        """A SKU goes into URL paths escaped: one with ``/``, a space, ``?``, ``#``, ``%`` or
+        Arabic letters reaches the very listing it names (Amazon documents that the SKU in
+        its paths is URL-encoded)."""
+        lamp = world.changes()["LAMP-1"]
+        assert lamp.projection is not None
+        p = dataclasses.replace(lamp.projection, sku=sku)
+        change = dataclasses.replace(lamp, sku=sku, projection=p)
+        with world.connector() as connector:
+            (made,) = connector.push([change])
+            assert made.ok, made
+            change = dataclasses.replace(change, remote_id=made.remote_id)
+            price = str(p.price.amount + 3)
+            change = repriced(change, price)
+            out = self.push_all(connector, [change])
+            assert out[sku].ok, out
+            out = self.push_all(connector, [restocked(change, 1)])
+            assert out[sku].ok, out
+            assert self.rows(world)[sku]["quantity"] == 1
+            (back,) = connector.read_back([sku])
+            assert back.sku == sku and back.quantity == 1
+            assert back.price is not None and back.price.amount == Decimal(price), back
+            out = self.push_all(connector, [delisted(change, made.remote_id)])
+            assert out[sku].ok, out
+        gone = [r for r in self.state(world)["listings"] if r["sku"] == sku]
+        assert all(not self.harness.live(r) or r["quantity"] == 0 for r in gone), gone

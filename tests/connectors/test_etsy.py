@@ -29,7 +29,7 @@ from syndicator.errors import AuthError
 from syndicator.planning.operations import Action
 from syndicator.store.tokens import StoreTokens
 from tests.connectors.conformance import ConformanceSuite, Harness
-from tests.connectors.kit import World, delisted, restocked
+from tests.connectors.kit import IMAGES, World, delisted, restocked
 
 KEYSTRING = "sandboxatlasrugs00000001"
 SECRET = "atlassecret"
@@ -353,12 +353,14 @@ def test_a_listing_with_no_stock_is_made_but_not_put_on_sale(world: World) -> No
         assert (lamp["status"], lamp["quantity"]) == ("active", 2)
 
 
-class _CutFirstCreate(BaseHTTPRequestHandler):
-    """A loopback proxy in front of the sandbox that lets the first createDraftListing
-    through and cuts the connection before its answer: applied at Etsy, answer lost."""
+class _Forward(BaseHTTPRequestHandler):
+    """A loopback proxy in front of the sandbox (``target``)."""
 
     target = ""
-    cut: ClassVar[list[int]] = []
+
+    def cuts(self, answer: httpx.Response) -> bool:
+        """Whether to cut the connection instead of giving ``answer``."""
+        return False
 
     def _forward(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
@@ -367,9 +369,7 @@ class _CutFirstCreate(BaseHTTPRequestHandler):
         answer = httpx.request(
             self.command, self.target + self.path, content=body, headers=headers, timeout=10
         )
-        creates = self.command == "POST" and self.path.endswith(f"/shops/{SHOP}/listings")
-        if creates and not self.cut and answer.status_code == 201:
-            self.cut.append(int(answer.json()["listing_id"]))
+        if self.cuts(answer):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
@@ -386,6 +386,20 @@ class _CutFirstCreate(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class _CutFirstCreate(_Forward):
+    """Lets the first createDraftListing through and cuts the connection before its
+    answer: applied at Etsy, answer lost."""
+
+    cut: ClassVar[list[int]] = []
+
+    def cuts(self, answer: httpx.Response) -> bool:
+        creates = self.command == "POST" and self.path.endswith(f"/shops/{SHOP}/listings")
+        if creates and not self.cut and answer.status_code == 201:
+            self.cut.append(int(answer.json()["listing_id"]))
+            return True
+        return False
 
 
 def test_a_create_whose_answer_is_lost_is_not_made_twice(
@@ -412,6 +426,111 @@ def test_a_create_whose_answer_is_lost_is_not_made_twice(
     lamp = rows(world)["LAMP-1"]
     assert (lamp["status"], lamp["quantity"], lamp["images"]) == ("active", 3, 1)
     assert len(world.control("etsy", "GET", "state")["listings"]) == 1
+
+
+# -- image URLs
+class _PhotosOnTheEndpoint(_Forward):
+    """The channel's endpoint (the sandbox behind a proxy) also serves photos: one, and a
+    redirect to wherever the query says."""
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if path == "/photos/lamp.jpg":
+            data = (IMAGES / "atl-bch-004.jpg").read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        elif path == "/photos/moved":
+            self.send_response(302)
+            self.send_header("Location", query)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._forward()
+
+
+@pytest.fixture
+def unreachable() -> Iterator[socket.socket]:
+    """A loopback port no image fetch may ever reach."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.3)
+    yield sock
+    sock.close()
+
+
+def reached(sock: socket.socket) -> bool:
+    try:
+        sock.accept()[0].close()
+    except TimeoutError:
+        return False
+    return True
+
+
+def with_images(change: ListingChange, *images: str) -> ListingChange:
+    assert change.projection is not None
+    return dataclasses.replace(
+        change, projection=dataclasses.replace(change.projection, images=images)
+    )
+
+
+def test_image_urls_are_fetched_only_from_public_hosts(
+    world: World, unreachable: socket.socket
+) -> None:
+    """A catalog names the photo's URL, so it would choose where the daemon connects: its
+    own loopback services, the cloud's metadata address, the private network. Refused for
+    that SKU, in words that say what to do, before any draft is made, and never reached."""
+    port = unreachable.getsockname()[1]
+    lamp = world.changes()["LAMP-1"]
+    with connect(world) as connector:
+        for url, said in (
+            (f"https://127.0.0.1:{port}/lamp.jpg", "127.0.0.1 is a loopback address"),
+            (f"https://[::1]:{port}/lamp.jpg", "loopback"),
+            (f"https://[::ffff:127.0.0.1]:{port}/lamp.jpg", "loopback"),
+            (f"https://localhost:{port}/lamp.jpg", "localhost is this machine"),
+            ("https://169.254.169.254/latest/meta-data/lamp.jpg", "link-local"),
+            ("https://10.0.0.1/lamp.jpg", "private network"),
+            ("https://atlas:s3cret@cdn.example.org/lamp.jpg", "user name or password"),
+        ):
+            (out,) = connector.push([with_images(lamp, "images/lamp.jpg", url)])
+            assert not out.ok and not out.retryable, out
+            message = out.message or ""
+            assert said in message and "catalog's folder" in message, message
+            assert "s3cret" not in message
+    assert not reached(unreachable)
+    assert "createDraftListing" not in calls(world)
+
+
+def test_an_image_url_on_the_channels_endpoint_is_fetched_and_its_redirects_checked(
+    etsy_sandbox: Sandbox, tmp_path: Any, unreachable: socket.socket
+) -> None:
+    """The one origin that may be local is the channel's own endpoint (the sandbox the demo
+    wires in); a redirect from there is held to the rules like any other URL."""
+    _PhotosOnTheEndpoint.target = f"http://{etsy_sandbox.host}:{etsy_sandbox.port}"
+    front = ThreadingHTTPServer(("127.0.0.1", 0), _PhotosOnTheEndpoint)
+    threading.Thread(target=front.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{front.server_address[1]}"
+    away = f"http://127.0.0.1:{unreachable.getsockname()[1]}/lamp.jpg"
+    try:
+        world = fresh_world(etsy_sandbox, tmp_path, endpoint=f"{base}/etsy")
+        changes = world.changes()
+        with connect(world) as connector:
+            (moved,) = connector.push(
+                [with_images(changes["RUG-1"], f"{base}/photos/moved?{away}")]
+            )
+            (out,) = connector.push([with_images(changes["LAMP-1"], f"{base}/photos/lamp.jpg")])
+        world.close()
+    finally:
+        front.shutdown()
+        front.server_close()
+    assert not moved.ok and not moved.retryable, moved
+    assert f"redirected to {away}" in (moved.message or ""), moved
+    assert not reached(unreachable)
+    assert out.ok, out
+    assert rows(world)["LAMP-1"]["images"] == 1
 
 
 # -- orders and reviews
@@ -521,7 +640,7 @@ def test_a_cut_answer_is_transient_and_bad_images_are_refused_before_creating(
         for images, said in (
             (("../secrets/shared_secret",), "outside the catalog"),
             (("images/missing.jpg",), "cannot be read"),
-            (("http://example.invalid/lamp.jpg",), "only https"),
+            (("http://example.invalid/lamp.jpg",), "not an https:// address"),
         ):
             bad = dataclasses.replace(lamp.projection, images=images)
             (out,) = connector.push([dataclasses.replace(lamp, projection=bad)])

@@ -154,3 +154,38 @@ def test_price_never_below_floor_and_net_never_below_the_cooperatives_price(
     if lower >= 0:
         lower_net = lower - lower * rule.fee_percent / 100 - rule.fee_fixed
         assert lower < rule.floor or lower_net < wanted
+
+
+# The most the catalog accepts (syndicator/catalog/rules.py MAX_PRICE), at the steepest
+# rule a config holds: the largest margin (1000 %), a fee just under 100 %, a large fixed fee
+# and floor, and a rate far above any real one (1 MAD buys about 140 KRW).
+STEEP = {"margin_percent": D(1000), "fee_percent": D("99.99"), "fee_fixed": D(1_000_000)}
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("currency", ["USD", "MAD", "JPY", "TND", "KRW"])
+def test_the_largest_catalog_price_at_the_steepest_rule_is_quoted(
+    rounding: str, currency: str
+) -> None:
+    from syndicator.catalog.rules import MAX_PRICE
+
+    places = CURRENCY_EXPONENTS[currency]
+    if (rounding.startswith("ends_") and len(rounding) == 7 and places < 2) or (
+        rounding == "step_0.50" and places == 0
+    ):
+        return
+    rule = PriceRule(currency, rounding=rounding, floor=D(1_000_000), **STEEP)
+    rate = ExchangeRate(currency, D(1_000_000), date(2026, 11, 2), "test")
+    q = quote(MAX_PRICE, rule, rate)
+    assert q.net >= q.wanted == MAX_PRICE * 11 * 1_000_000
+    assert q.price.amount == q.price.amount.quantize(minor_unit(currency))
+    assert quote_fixed(MAX_PRICE, MAX_PRICE, rule, rate).price.amount >= MAX_PRICE
+
+
+def test_a_price_of_more_digits_than_the_default_context_is_never_rounded_down() -> None:
+    # wanted = 100 x 0.1082000...0001 = 10.82000...0001 USD (33 digits): the default
+    # 28-digit context rounded it to 10.82, one step below what the cooperative wants.
+    rate = ExchangeRate("USD", D("0.1082000000000000000000000000001"), None, "test")
+    q = quote(D(100), PriceRule("USD"), rate)
+    assert q.net >= q.wanted
+    assert q.price.amount == D("10.83")

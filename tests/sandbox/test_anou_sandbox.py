@@ -161,3 +161,18 @@ def test_a_dropped_connection_and_a_slow_answer(anou: httpx.Client) -> None:
 def test_a_bad_fault_plan_is_refused(anou: httpx.Client) -> None:
     assert anou.put("/_sandbox/faults", json={"throttle": 0.8, "error_500": 0.5}).status_code == 400
     assert anou.put("/_sandbox/faults", json={"explode": 1}).status_code == 400
+
+
+def test_a_sku_is_one_path_segment_however_it_is_written(anou: httpx.Client) -> None:
+    """A SKU with ``/`` arrives percent-encoded (``RUG%2F01``): the emulator splits the path
+    as sent, then decodes each segment, as real APIs do; the decoded path would cut the SKU
+    in two and answer 404."""
+    api = "/api/v1/products"
+    for sku, sent in (("RUG/01 bleu", "RUG%2F01%20bleu"), ("50%/x?#", "50%25%2Fx%3F%23")):
+        created = anou.put(f"{api}/{sent}", json=RUG, headers=KEY)
+        assert created.status_code == 201, created.text
+        assert created.json()["sku"] == sku
+        assert anou.get(f"{api}/{sent}", headers=KEY).json()["sku"] == sku
+    assert anou.get(f"{api}/RUG/01%20bleu", headers=KEY).status_code == 404
+    listed = {row["sku"] for row in anou.get("/_sandbox/state").json()["listings"]}
+    assert listed == {"RUG/01 bleu", "50%/x?#"}
