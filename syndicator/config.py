@@ -10,9 +10,12 @@ See docs/config.md.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import stat
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -102,18 +105,87 @@ class SecretRef(_Model):
         return f"environment variable {self.env}" if self.env else f"file {self.file}"
 
     def resolve(self, base: Path) -> SecretStr:
-        """Read the secret now; raise ValueError naming the reference (never the value)."""
+        """Read the secret now, as one value (:func:`read_secret_file`, :func:`one_value`);
+        raise ValueError naming the reference and the problem, never the value."""
         if self.env is not None:
             value = os.environ.get(self.env)
             if not value:
                 raise ValueError(f"the environment variable {self.env} is not set")
-            return SecretStr(value)
+            return SecretStr(one_value(value, f"the environment variable {self.env}"))
         assert self.file is not None
         path = self.file if self.file.is_absolute() else base / self.file
-        try:
-            return SecretStr(path.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise ValueError(f"the secrets file {path} cannot be read: {exc.strerror}") from None
+        return SecretStr(read_secret_file(path))
+
+
+# A secrets file holds one key or token: anything bigger is the wrong file (or /dev/zero).
+SECRET_MAX_BYTES = 64 * 1024
+_ODD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def read_secret_file(path: Path) -> str:
+    """The one value in the secrets file ``path``. Only a regular file of at most
+    :data:`SECRET_MAX_BYTES` is read, and never more than that plus one byte (a FIFO, a
+    device or ``/proc`` file would block or never end); then :func:`one_value`. Every
+    message names the file and the problem, and never repeats what the file holds."""
+    where = f"the secrets file {path}"
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ValueError(f"{where} cannot be read: {exc.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+            raise ValueError(
+                f"{where} is {kind}, not a file; point file: at a file that holds the secret"
+            )
+        data = b""
+        while len(data) <= SECRET_MAX_BYTES:
+            chunk = os.read(fd, SECRET_MAX_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as exc:
+        raise ValueError(f"{where} cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > SECRET_MAX_BYTES:
+        raise ValueError(
+            f"{where} is larger than {SECRET_MAX_BYTES // 1024} KiB: a secrets file holds one "
+            "key or token; is file: pointing at the right file?"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{where} is not UTF-8 text; save it as plain UTF-8 text") from None
+    return one_value(text.removeprefix("\ufeff"), where)
+
+
+def one_value(text: str, where: str) -> str:
+    """``text`` as one secret value: one trailing newline (``\\n`` or ``\\r\\n``) and the
+    spaces around it dropped; several lines, a control character or a character that is
+    not ASCII refused (a secret goes into HTTP headers, where any of these breaks the
+    request or makes the HTTP library quote it in its error). An empty value is left to
+    the connector, which says which credential is missing. ``where`` names the source in
+    the ValueError; the value is never in it."""
+    value = text.removesuffix("\n").removesuffix("\r").strip(" \t")
+    if "\n" in value or "\r" in value:
+        raise ValueError(
+            f"{where} holds more than one line; a secret is one value alone on one line "
+            "(a newline at its end is fine)"
+        )
+    if _ODD.search(value):
+        raise ValueError(
+            f"{where} holds a control or invisible character; type the secret again in a "
+            "plain-text editor"
+        )
+    if not value.isascii():
+        raise ValueError(
+            f"{where} holds a character that is not plain ASCII (a typographic quote, a "
+            "non-breaking space?); keys and tokens are plain ASCII: copy it again"
+        )
+    return value
 
 
 class PricingConfig(_Model):
@@ -140,6 +212,16 @@ class ScheduleConfig(_Model):
         return _seconds(value)
 
 
+class RetryConfig(_Model):
+    """How a channel's failed calls are tried again (docs/config.md, "retry"): throttled,
+    5xx, dropped and timed-out calls, with exponential backoff and full jitter."""
+
+    attempts: int = Field(default=5, ge=1, le=20)  # tries in all, the first included
+    base: float = Field(default=0.5, gt=0, le=60)  # seconds; retry n waits up to base * 2**n
+    cap: float = Field(default=30.0, gt=0, le=600)  # no single backoff longer than this
+    total: float = Field(default=300.0, gt=0, le=3600)  # seconds since the first try, at most
+
+
 class ChannelConfig(_Model):
     id: str = Field(pattern=_ID)
     type: str
@@ -152,6 +234,7 @@ class ChannelConfig(_Model):
     schedule: ScheduleConfig = ScheduleConfig()
     settings: dict[str, Any] = {}
     credentials: dict[str, SecretRef] = {}
+    retry: RetryConfig = RetryConfig()
 
     @field_validator("currency")
     @classmethod
@@ -232,6 +315,9 @@ class LimitsConfig(_Model):
 
 class StoreConfig(_Model):
     url: str = "sqlite:///syndicator.db"
+    # Encrypts the tokens a channel rotates (Etsy's) in the store; a reference like a
+    # credential. None: kept in plain text, with a warning (docs/security.md).
+    key: SecretRef | None = None
 
 
 class SyncConfig(_Model):
@@ -241,8 +327,15 @@ class SyncConfig(_Model):
     # for that channel and asks for --confirm-delist: a truncated file must not empty a shop.
     max_delist_share: float = Field(default=0.2, gt=0, le=1)
     # What to do when a channel shows something else than it last confirmed (an edit made
-    # on the channel): report it, or also send the catalog's version back.
-    drift: Literal["report", "correct"] = "report"
+    # on the channel, a write answered but never applied): send the catalog's version back
+    # (the catalog wins), or leave a price or a lower stock as the shop shows it and report
+    # it. Either way a listing the shop lacks is made again and a quantity above what was
+    # confirmed is corrected at once: stock that does not exist is never left on sale.
+    drift: Literal["report", "correct"] = "correct"
+    # How many listings answered but not yet read back are read back at the end of each
+    # pass, per channel (the longest waiting first; the rest in the next passes): a write a
+    # shop answered but never applied is found within the pass, not at the daily read-back.
+    verify_writes: int = Field(default=200, ge=0, le=100_000)
     # A product removed from the catalog is taken off sale (and can come back); "delete"
     # deletes its listing where the channel can (ANOU-style channels only take it off sale).
     removed: Literal["deactivate", "delete"] = "deactivate"
@@ -400,7 +493,8 @@ class Config:
     def secret_values(self) -> list[str]:
         """Every secret the config refers to, for the log's redactor: each channel's
         credentials (env variables and files), the in-process sandbox's credential values,
-        the alerts webhook URL (and its token-bearing parts). A reference that cannot be
+        the alerts webhook URL (and its token-bearing parts), the store URL's password and
+        ``store.key``. A reference that cannot be
         read is skipped without a word: whatever went wrong, its message might hold the
         value. (The tokens channels rotated are in the store:
         :func:`syndicator.store.tokens.stored_secrets`.)"""
@@ -415,8 +509,17 @@ class Config:
         if webhook is not None:
             for url in _read_quietly(webhook, self.base):
                 found += [url, *_url_secrets(url)]
+        with suppress(Exception):  # a store URL's password ($SYNDICATOR_DATABASE_URL too)
+            found.append(make_url(self.database_url).password or "")
+        if self.model.store.key is not None:
+            found.extend(_read_quietly(self.model.store.key, self.base))
         unique = dict.fromkeys(v.strip() for v in found if v and v.strip())
         return list(unique)
+
+    def token_key(self) -> str | None:
+        """``store.key`` read now (None: not given); ValueError naming it, never its value."""
+        ref = self.model.store.key
+        return None if ref is None else ref.resolve(self.base).get_secret_value()
 
     @property
     def cooperatives(self) -> list[CooperativeConfig]:
@@ -483,6 +586,73 @@ def _url_secrets(url: str) -> list[str]:
     if len(tail) >= 16:
         out.append(tail)
     return out
+
+
+def webhook_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the alerts webhook, None when it can: https, or http to a
+    loopback address only (an alert names shops, SKUs and what a channel said: never in
+    clear text over a network), never ``file:``, ``gopher:`` and the like. The reason
+    never repeats the URL: it often carries a token."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        return "is not a URL; write https://host/path"
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not host:
+        return "must be an https:// URL (http:// only to a loopback address such as 127.0.0.1)"
+    if scheme == "http" and not _is_loopback(host):
+        return (
+            "is http://, which would send alerts in clear text over the network: use "
+            "https:// (http:// only to a loopback address such as 127.0.0.1)"
+        )
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+URL_CREDENTIALS = (
+    "a user name or password inside a URL would be written in log lines and in the store; "
+    "take it out of the URL and give it under the channel's credentials: ({env: VARIABLE} "
+    "or {file: path})"
+)
+
+
+def urls_with_credentials(value: Any, loc: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    """Where in ``value`` (settings, walked through mappings and lists) a URL carries a
+    user name or a password (``https://user:pass@host/``)."""
+    if isinstance(value, Mapping):
+        return [w for k, v in value.items() for w in urls_with_credentials(v, (*loc, str(k)))]
+    if isinstance(value, list):
+        return [w for i, v in enumerate(value) for w in urls_with_credentials(v, (*loc, i))]
+    if isinstance(value, str) and "@" in value and "://" in value:
+        try:
+            parts = urlsplit(value.strip())
+        except ValueError:
+            return []
+        if parts.username is not None or parts.password is not None:
+            return [loc]
+    return []
+
+
+def _webhook_problem(ref: SecretRef, base: Path) -> str | None:
+    """:func:`webhook_problem` of the configured webhook, when it can be read here (a
+    config is also read where its secrets are not, for ``plan``: the daemon says so when
+    it sends)."""
+    try:
+        url = ref.resolve(base).get_secret_value()
+    except ValueError:
+        return None
+    why = webhook_problem(url)
+    return None if why is None else f"the webhook URL ({ref.describe()}) {why}"
 
 
 def _where(data: Any, loc: tuple[str | int, ...]) -> tuple[int | None, str]:
@@ -587,6 +757,9 @@ def load_config(path: Path, channel_types: Mapping[str, ChannelType]) -> Config:
     for ci, coop in enumerate(model.cooperatives):
         for hi, channel in enumerate(coop.channels):
             loc: tuple[str | int, ...] = ("cooperatives", ci, "channels", hi)
+            for at in urls_with_credentials(channel.settings, (*loc, "settings")):
+                line, where = _where(data, at)
+                problems.append(Problem(file, line, f"{where}: {URL_CREDENTIALS}"))
             ctype = channel_types.get(channel.type)
             if ctype is None:
                 line, where = _where(data, (*loc, "type"))
@@ -638,6 +811,11 @@ def load_config(path: Path, channel_types: Mapping[str, ChannelType]) -> Config:
                         f"{channel.currency} to exchange_rates",
                     )
                 )
+    webhook = model.daemon.alerts.webhook
+    why = None if webhook is None else _webhook_problem(webhook, path.resolve().parent)
+    if why is not None:
+        line, where = _where(data, ("daemon", "alerts", "webhook"))
+        problems.append(Problem(file, line, f"{where}: {why}"))
     if problems:
         raise ConfigError(problems)
     return Config(path, model, rates, channel_types)

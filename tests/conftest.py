@@ -3,6 +3,7 @@ three sandbox marketplaces they sync to."""
 
 from __future__ import annotations
 
+import logging
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import structlog
 
 from sandbox import Sandbox
+from syndicator.common.logs import NOISY
 from syndicator.plugins import ChannelType, load_channel_types
 from syndicator.store import Store
 
@@ -132,3 +135,23 @@ def world(sandbox_server: Sandbox, tmp_path: Path) -> Iterator[World]:
     )
     yield w
     w.close()
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """Whatever a test configures, the next one finds logging as it was."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    names = [*NOISY, "uvicorn", "uvicorn.access", "uvicorn.error"]
+    saved = {n: (logging.getLogger(n).level, list(logging.getLogger(n).handlers)) for n in names}
+    propagate = {n: logging.getLogger(n).propagate for n in names}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for n, (lvl, hs) in saved.items():
+        logger = logging.getLogger(n)
+        logger.setLevel(lvl)
+        logger.handlers[:] = hs
+        logger.propagate = propagate[n]
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()

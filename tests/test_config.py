@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.common.problems import ConfigError, Unreadable
-from syndicator.config import SecretRef, load_config
+from syndicator.config import SECRET_MAX_BYTES, SecretRef, load_config
 from syndicator.plugins import ChannelType
 from tests.conftest import REPO
 
@@ -257,3 +259,155 @@ def test_a_config_that_is_not_yaml_or_missing(
         load_config(write_config(tmp_path, "cooperatives: [\n"), channel_types)
     with pytest.raises(ConfigError, match="cooperatives: Field required"):
         load_config(write_config(tmp_path, "store: {}\n"), channel_types)
+
+
+# --------------------------------------------------------------------------- secrets files
+def _refusal(path: Path) -> str:
+    with pytest.raises(ValueError) as err:
+        SecretRef(file=path).resolve(path.parent)
+    return str(err.value)
+
+
+def test_a_secrets_file_is_read_as_one_value(tmp_path: Path) -> None:
+    for written, value in [
+        (b"\xef\xbb\xbfk3y-from-notepad\r\n", "k3y-from-notepad"),  # Notepad: BOM and CRLF
+        (b"k3y-plain\n", "k3y-plain"),
+        (b"k3y-no-newline", "k3y-no-newline"),
+        (b"  k3y-spaced \n", "k3y-spaced"),
+    ]:
+        (tmp_path / "key").write_bytes(written)
+        assert SecretRef(file=Path("key")).resolve(tmp_path).get_secret_value() == value
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        # /etc/shadow, or a key file with a second line: refused, neither line repeated
+        (b"root:$6$S3CRET-SHADOW-HASH:19000:0:99999:7:::\ndaemon:*:19000\n", "more than one line"),
+        (b"FIRST-S3CRET-LINE\nMULTILINE-S3CRET-PART2\n", "more than one line"),
+        (b"TRAILING-BLANK-S3CRET\n\n", "more than one line"),
+        (b"CTRL-S3CRET\x00X", "control or invisible character"),
+        (b"QUOTE-S3CRET\xe2\x80\x99X", "not plain ASCII"),
+        (b"LATIN1-S3CRET\xe9", "not UTF-8"),
+    ],
+)
+def test_a_secrets_file_that_is_not_one_value_is_refused_without_its_content(
+    tmp_path: Path, content: bytes, why: str
+) -> None:
+    path = tmp_path / "key"
+    path.write_bytes(content)
+    message = _refusal(path)
+    assert f"the secrets file {path}" in message and why in message
+    for part in content.split(b"\n"):
+        if len(part) >= 4:
+            assert part.decode("utf-8", "replace")[:8] not in message
+
+
+def test_a_secrets_file_that_is_not_a_regular_file_or_too_big_is_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    assert "a device, pipe or socket" in _refusal(Path("/dev/zero"))  # not read at all
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert "a device, pipe or socket" in _refusal(fifo)  # no writer: would block for ever
+    (tmp_path / "folder").mkdir()
+    assert "a folder" in _refusal(tmp_path / "folder")
+    huge = tmp_path / "huge"
+    with huge.open("wb") as f:  # 8 GiB, sparse: read whole, it would fill the memory
+        f.truncate(8 * 1024**3)
+    started = time.monotonic()
+    assert "larger than 64 KiB" in _refusal(huge)
+    assert time.monotonic() - started < 2
+    limit = tmp_path / "limit"
+    limit.write_bytes(b"k" * SECRET_MAX_BYTES)  # at the bound: a (silly) value, read
+    assert len(SecretRef(file=limit).resolve(tmp_path).get_secret_value()) == SECRET_MAX_BYTES
+
+
+def test_an_environment_variable_is_one_value_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWO_LINES", "ENV-S3CRET-ONE\nENV-S3CRET-TWO")
+    with pytest.raises(ValueError) as err:
+        SecretRef(env="TWO_LINES").resolve(tmp_path)
+    assert "environment variable TWO_LINES holds more than one line" in str(err.value)
+    assert "S3CRET" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- URLs
+WEBHOOK = """
+daemon:
+  alerts:
+    webhook: {file: hook-url}
+"""
+
+
+REFUSED_WEBHOOKS = [
+    ("file:///etc/passwd", "must be an https:// URL"),
+    ("gopher://127.0.0.1:70/_T0KEN-XYZ", "must be an https:// URL"),
+    ("ftp://hooks.example/T0KEN-XYZ", "must be an https:// URL"),
+    ("http://hooks.example.com/T0KEN-XYZ", "clear text"),
+    ("http://10.0.0.5/T0KEN-XYZ", "clear text"),
+    ("https:///T0KEN-XYZ", "must be an https:// URL"),
+]
+ACCEPTED_WEBHOOKS = [
+    "https://hooks.slack.example/services/T0KEN",
+    "http://127.0.0.1:8080/hook",
+    "http://[::1]/hook",
+    "http://localhost/hook",
+]
+
+
+def test_a_webhook_must_be_https_or_loopback_http_checked_when_the_config_is_read(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    for url, why in REFUSED_WEBHOOKS:
+        (tmp_path / "hook-url").write_text(url + "\n", encoding="utf-8")
+        found = problems_of(tmp_path, WEBHOOK + MINIMAL, channel_types)
+        assert len(found) == 1, found
+        assert found[0].startswith(
+            "syndicator.yaml:3: daemon.alerts.webhook: the webhook URL (file hook-url) "
+        )
+        assert why in found[0] and "T0KEN" not in found[0] and "passwd" not in found[0]
+    for url in ACCEPTED_WEBHOOKS:
+        (tmp_path / "hook-url").write_text(url, encoding="utf-8")
+        config = load_config(write_config(tmp_path, WEBHOOK + MINIMAL), channel_types)
+        assert config.daemon.alerts.webhook is not None
+
+
+def test_a_user_or_password_in_a_settings_url_is_refused_at_its_line(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    text = (
+        MINIMAL
+        + """
+      - id: anou
+        type: anou
+        currency: MAD
+        languages: [fr]
+        settings:
+          base_url: https://coop:PA55-in-URL@anou.example/api
+        credentials:
+          api_key: {env: ANOU_KEY}
+"""
+    )
+    found = problems_of(tmp_path, text, channel_types)
+    assert found == [
+        "syndicator.yaml:30: cooperatives[0].channels[1].settings.base_url: a user name or "
+        "password inside a URL would be written in log lines and in the store; take it out "
+        "of the URL and give it under the channel's credentials: ({env: VARIABLE} or "
+        "{file: path})"
+    ]
+
+
+def test_the_secret_values_include_the_store_password_and_key(
+    tmp_path: Path, channel_types: dict[str, ChannelType]
+) -> None:
+    (tmp_path / "store-key").write_text("a-store-key-of-32-random-chars!!\n", encoding="utf-8")
+    text = MINIMAL.replace(
+        "  url: sqlite:///state/test.db",
+        "  url: postgresql://syndicator:DB-PA55WORD@db.example/syndicator\n"
+        "  key: {file: store-key}",
+    )
+    config = load_config(write_config(tmp_path, text), channel_types)
+    values = config.secret_values()
+    assert "DB-PA55WORD" in values and "a-store-key-of-32-random-chars!!" in values

@@ -28,10 +28,12 @@ from syndicator.connector import (
     Caller,
     ChannelError,
     Quota,
+    Redactor,
     RetryPolicy,
     SetupError,
     Transient,
     __version__,
+    credentials_redactor,
     error_for_status,
 )
 
@@ -76,8 +78,11 @@ class AnouClient:
         quota: Quota,
         timeout: float,
         policy: RetryPolicy | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # The key masked in every message: the answer's words, the library's errors.
+        self.redactor = redactor or credentials_redactor(auth)
         self.error_fields = error_fields
         self.account = account  # names the key in messages (a hash of it, never the key)
         self.http = httpx.Client(
@@ -89,7 +94,15 @@ class AnouClient:
             },
             follow_redirects=False,
         )
-        self.caller = Caller(quota, classify, policy or RetryPolicy())
+        self.caller = Caller(quota, self.classify, policy or RetryPolicy())
+
+    def classify(self, exc: BaseException, operation: str) -> ChannelError | None:
+        """:func:`classify`, the key masked in what the library said (h11 quotes a header
+        it refuses, the key in it)."""
+        err = classify(exc, operation)
+        if err is not None:
+            err.message = self.redactor.redact(err.message)
+        return err
 
     def url(self, endpoint: str, sku: str | None = None) -> tuple[str, str]:
         """The method and the full URL of ``endpoint`` (``"PUT /products/{sku}"``)."""
@@ -126,6 +139,7 @@ class AnouClient:
             )
             if response.status_code >= 400:
                 message, code = _error_text(response, self.error_fields)
+                message = self.redactor.redact(message)
                 if response.status_code in (401, 403):
                     host = response.request.url.netloc.decode("ascii", "replace")
                     message = f"{host} refuses the API key {self.account}: {message}"

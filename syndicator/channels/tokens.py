@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from syndicator.common.logs import Redactor
+from syndicator.common.logs import CREDENTIAL_MIN_LENGTH, Redactor
 from syndicator.errors import AuthError
 
 if TYPE_CHECKING:
@@ -55,11 +55,6 @@ T = TypeVar("T")
 # of the configured credential), and the access token it last gave, with its expiry and the
 # digest of the refresh token it came from (an operator's new refresh token starts a chain).
 REFRESH, ACCESS, EXPIRES, CHAIN = "refresh_token", "access_token", "access_expires", "access_chain"
-
-
-# A connector masks every credential value of at least this many characters (shorter ones
-# would mask ordinary words in a channel's message).
-CREDENTIAL_MIN_LENGTH = 4
 
 
 def credentials_redactor(credentials: Mapping[str, str]) -> Redactor:

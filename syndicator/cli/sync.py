@@ -81,6 +81,9 @@ def sync(
             reviews=reviews,
             progress=progress,
         )
+        for run in report.channels:  # said by a channel: masked like what the store keeps
+            run.stopped = None if run.stopped is None else store.redactor.redact(run.stopped)
+        report.alerts[:] = [store.redactor.redact(a) for a in report.alerts]
     if as_json:
         summary = {
             "run_id": report.run_id,
@@ -124,7 +127,8 @@ def check(
                         described = conn.check()
                 except (ChannelError, QuotaWait) as exc:
                     failed += 1
-                    console.print(Text(f"{where}: FAILED: {exc}", style="red"))
+                    said = store.redactor.redact(str(exc))  # a library may quote a key
+                    console.print(Text(f"{where}: FAILED: {said}", style="red"))
                 else:
                     console.print(Text(f"{where}: ok, {described}", style="green"))
     if not checked:

@@ -39,6 +39,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 __all__ = [
     "CONTEXT_FIELDS",
+    "CREDENTIAL_MIN_LENGTH",
     "MASK",
     "FailureLog",
     "Redactor",
@@ -50,6 +51,9 @@ __all__ = [
 ]
 
 MASK = "***"
+# A credential of at least this many characters is masked (shorter ones would mask ordinary
+# words in a channel's message); the log's redactor, knowing more, keeps its own default.
+CREDENTIAL_MIN_LENGTH = 4
 # Fields bound by the runner, shown right after the event in this order.
 CONTEXT_FIELDS = ("cooperative", "channel", "sku", "run_id")
 _FIRST = ("timestamp", "level", "logger", "event", *CONTEXT_FIELDS)
@@ -119,6 +123,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
     (re.compile(r"\bAtz[ar](?:\||%7C)" + _TOKEN + "+", re.IGNORECASE), MASK),
     # Amazon LWA client secrets
     (re.compile(r"\bamzn1\.oa2-cs\.[A-Za-z0-9.\-_]+"), MASK),
+    # the user and password inside a URL (https://user:pass@host/), as urllib3 and
+    # requests log and quote it: the config refuses them, a catalog or an answer may not
+    (
+        re.compile(r"(?P<key>\b[a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]+@", re.IGNORECASE),
+        rf"\g<key>{MASK}@",
+    ),
 )
 _BEARER = re.compile(r"(?P<key>\bbearer\s+)(?P<token>" + _TOKEN + "+)", re.IGNORECASE)
 _SECRET_KEYS = frozenset(
@@ -140,8 +150,15 @@ def _is_secret_key(key: object) -> bool:
 
 def _forms(value: str) -> set[str]:
     """A secret as it may be written: itself, URL-encoded (in a query string or a form
-    body, ``|`` becomes ``%7C``) and JSON-escaped."""
-    return {value, quote(value, safe=""), quote_plus(value), _json.dumps(value)[1:-1]}
+    body, ``|`` becomes ``%7C``), JSON-escaped, and as Python quotes it in an exception
+    (``'...'`` and ``b'...'``: http.client's and h11's "Illegal header value b'...'");
+    a value of several lines, also each line (a library may quote only one)."""
+    forms = {value, quote(value, safe=""), quote_plus(value), _json.dumps(value)[1:-1]}
+    forms |= {repr(value)[1:-1], repr(value.encode("utf-8", "replace"))[2:-1]}
+    lines = [line.strip() for line in value.splitlines()]
+    if len(lines) > 1:
+        forms |= {f for line in lines if line for f in _forms(line)}
+    return forms
 
 
 class Redactor:
@@ -313,7 +330,7 @@ def configure_logging(
     if name not in LEVELS:
         raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LEVELS)}")
     numeric = logging.getLevelName(name)
-    out: IO[str] = stream if stream is not None else sys.stderr
+    out: IO[str] = stream if stream is not None else _Stderr()  # type: ignore[assignment]
     tty = _isatty(out)
     as_json = (not tty) if json is None else json
     renderer: Processor
@@ -357,6 +374,20 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     return redactor
+
+
+class _Stderr:
+    """Standard error as it is when a line is written, not when logging was set up: a
+    command run inside another (a test's runner) swaps it, and closes its own after."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
 
 
 def _json_dumps(event_dict: Mapping[str, Any], **_: Any) -> str:

@@ -10,7 +10,8 @@ The webhook gets each alert once, as a JSON POST, in the order they were raised:
 in the store (stream ``webhook``) remembers the last one sent, so a restart neither loses
 nor repeats one. A webhook that fails is tried again at the next tick, from the first
 alert not sent; its failure is logged once (and its recovery once), never its URL (it
-often carries a token).
+often carries a token). The URL must be https (http only to a loopback address): checked
+when the config is read and again before sending (:func:`syndicator.config.webhook_problem`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 
 from syndicator.common.logs import FailureLog, get_logger
-from syndicator.config import Config
+from syndicator.config import Config, webhook_problem
 from syndicator.store import Store
 from syndicator.store.alerts import Alert, alerts_after, raise_alert, resolve_alerts
 from syndicator.store.cursors import read_cursor, write_cursor
@@ -94,10 +95,15 @@ class Notifier:
         if ref is None:
             return None
         try:
-            return ref.resolve(self.config.base).get_secret_value()
+            url = ref.resolve(self.config.base).get_secret_value()
         except ValueError as exc:
             self.failures.failed("webhook", f"the webhook URL cannot be read: {exc}")
             return None
+        why = webhook_problem(url)  # checked when the config is read; the file may change
+        if why is not None:
+            self.failures.failed("webhook", f"the webhook URL ({ref.describe()}) {why}")
+            return None
+        return url
 
     def send_new(self) -> int:
         """POST every alert not sent yet, oldest first; the number sent."""
@@ -109,15 +115,8 @@ class Notifier:
             rows = alerts_after(conn, last, BATCH)
         sent = 0
         for alert_id, alert in rows:
-            body = _payload(alert)
-            try:
-                response = self.client.post(url, json=body)
-            except httpx.HTTPError as exc:
-                why = f"the webhook cannot be reached: {type(exc).__name__}"
-                self.failures.failed("webhook", why)
-                break
-            if response.status_code >= 300:
-                self.failures.failed("webhook", f"the webhook answered {response.status_code}")
+            body = self._post(url, alert)
+            if body is None:
                 break
             with self.store.write() as conn:
                 write_cursor(conn, ANY, ANY, STREAM, str(alert_id), body_time(body))
@@ -126,6 +125,28 @@ class Notifier:
             self.failures.recovered("webhook")
             log.info("alerts_sent", count=sent)
         return sent
+
+    def send_now(self, alert: Alert) -> bool:
+        """POST one alert the store cannot keep (the store itself is lost), once, now;
+        True when the webhook took it."""
+        url = self._url()
+        return url is not None and self._post(url, alert) is not None
+
+    def _post(self, url: str, alert: Alert) -> dict[str, Any] | None:
+        """POST ``alert``; the body sent, or None when the webhook did not take it (logged
+        once)."""
+        # What the store holds is masked already; the body is masked again, as a log line.
+        body = {k: self.store.redactor.scrub(v) for k, v in _payload(alert).items()}
+        try:
+            response = self.client.post(url, json=body)
+        except httpx.HTTPError as exc:
+            why = f"the webhook cannot be reached: {type(exc).__name__}"
+            self.failures.failed("webhook", why)
+            return None
+        if response.status_code >= 300:
+            self.failures.failed("webhook", f"the webhook answered {response.status_code}")
+            return None
+        return body
 
     def close(self) -> None:
         self.client.close()

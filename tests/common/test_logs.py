@@ -14,18 +14,15 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from sandbox import Sandbox
 from syndicator.cli import app
 from syndicator.common.logs import (
-    NOISY,
     FailureLog,
     Redactor,
     add_secrets,
@@ -46,24 +43,7 @@ AMAZON = AmazonHarness()
 HARNESSES = {"amazon": AMAZON, "etsy": ETSY, "anou": ANOU}
 
 
-@pytest.fixture(autouse=True)
-def logging_restored() -> Iterator[None]:
-    """Whatever a test configures, the next one finds logging as it was."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    names = [*NOISY, "uvicorn", "uvicorn.access", "uvicorn.error"]
-    saved = {n: (logging.getLogger(n).level, list(logging.getLogger(n).handlers)) for n in names}
-    propagate = {n: logging.getLogger(n).propagate for n in names}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for n, (lvl, hs) in saved.items():
-        logger = logging.getLogger(n)
-        logger.setLevel(lvl)
-        logger.handlers[:] = hs
-        logger.propagate = propagate[n]
-    structlog.reset_defaults()
-    structlog.contextvars.clear_contextvars()
+pytestmark = pytest.mark.usefixtures("logging_restored")  # tests/conftest.py
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:
