@@ -21,7 +21,8 @@ exits 2; a reader that meets a :class:`Fallback` does the same work the long, ex
     │   ├── AuthError             the channel refuses the credentials       (ChannelError)
     │   ├── SetupError            the config or the account cannot work      (ChannelError)
     │   ├── LeaseHeld             another daemon holds the database
-    │   └── DaemonStartError      the daemon cannot start
+    │   ├── DaemonStartError      the daemon cannot start
+    │   └── StoreError            the store cannot be used (read-only, damaged, full, lost)
     ├── Wait                  wait as long as told, then go on
     │   ├── Throttled             over the channel's quota (``retry_after``) (ChannelError)
     │   └── QuotaWait             the next call is further off than a call may wait: the
@@ -41,6 +42,8 @@ reported as a failed outcome, not raised: a batch never stops for one bad listin
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Protocol
 
 __all__ = [
@@ -59,10 +62,12 @@ __all__ = [
     "ScopeError",
     "SetupError",
     "StopAndAlert",
+    "StoreError",
     "SyndicatorError",
     "Throttled",
     "Transient",
     "Wait",
+    "out_of_files",
 ]
 
 
@@ -207,3 +212,33 @@ class LeaseHeld(StopAndAlert):
 class DaemonStartError(StopAndAlert):
     """The daemon cannot start (another one holds the database, ...); the message says why
     and what to do."""
+
+
+class StoreError(StopAndAlert):
+    """The store cannot be used as it is: read-only, damaged, its disk full, deleted under a
+    running daemon, no file descriptor left to open it. ``kind`` names which
+    (``read-only``, ``corrupt``, ``full``, ``lost``, ``files``, ``unopenable``, ``io``); the
+    message names the file and what to do. Never the database URL's password."""
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+# --------------------------------------------------------------------------- local faults
+def out_of_files(exc: BaseException | None = None) -> bool:
+    """Whether this process has run out of file descriptors: ``exc`` (or what it was raised
+    from) says so, or, without one, no file can be opened now."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    if seen:
+        return False
+    try:
+        os.close(os.open(os.devnull, os.O_RDONLY))
+    except OSError as err:
+        return err.errno in (errno.EMFILE, errno.ENFILE)
+    return False

@@ -13,13 +13,12 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import tenacity
 
-from syndicator.channels.interface import Quota
-from syndicator.errors import ChannelError, Throttled, Transient
+from syndicator.channels.interface import Quota, RetryPolicy
+from syndicator.errors import ChannelError, Throttled, Transient, out_of_files
 
 __all__ = ["Caller", "RetryPolicy"]
 
@@ -29,13 +28,9 @@ log = logging.getLogger("syndicator.connectors")
 Classifier = Callable[[BaseException, str], ChannelError | None]
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 5  # tries in all, the first included
-    base: float = 0.5  # seconds; the n-th retry waits up to base * 2**n (full jitter)
-    cap: float = 30.0  # no single backoff longer than this (a Retry-After may be)
-    max_retry_after: float = 120.0  # a Retry-After longer than this is not waited for
-    total: float = 300.0  # give up when the next wait would pass this since the first try
+# A call that failed for lack of file descriptors here: retried like a dropped connection,
+# never taken for the channel refusing the credentials (an auth alert).
+NO_FILES = "this machine ran out of file descriptors (Too many open files): not the channel's doing"
 
 
 class Caller:
@@ -49,14 +44,14 @@ class Caller:
         self,
         quota: Quota,
         classify: Classifier,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self.quota = quota
         self.classify = classify
-        self.policy = policy
+        self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.retries = 0  # over the caller's life, for metrics and tests
@@ -100,16 +95,20 @@ class Caller:
             self.quota.acquire(operation, weight)
             try:
                 return fn()
-            except ChannelError as exc:
-                exc.operation = exc.operation or operation
-                err: BaseException = exc
-            except Exception as exc:  # the library's own exception
-                mapped = self.classify(exc, operation)
-                if mapped is None:
-                    raise
-                mapped.operation = mapped.operation or operation
-                err = mapped
-                err.__cause__ = exc
+            except Exception as exc:
+                if out_of_files(exc):  # this machine ran out of files: not the channel's say
+                    err: ChannelError = Transient(NO_FILES, operation=operation)
+                    err.__cause__ = exc
+                elif isinstance(exc, ChannelError):
+                    exc.operation = exc.operation or operation
+                    err = exc
+                else:  # the library's own exception
+                    mapped = self.classify(exc, operation)
+                    if mapped is None:
+                        raise
+                    mapped.operation = mapped.operation or operation
+                    err = mapped
+                    err.__cause__ = exc
             if isinstance(err, Throttled):
                 self.quota.penalize(operation, err.retry_after)
             raise err

@@ -1,7 +1,8 @@
 """The ``syndicator`` command: validate catalogs, plan what each channel needs.
 
 Exit codes, for every command: 0 all good; 1 problems were found (the rest went on);
-2 an input could not be read at all (config or catalog), or the command was misused.
+2 an input could not be read at all (config or catalog), or the command was misused; 3 a
+person must act first (the store in trouble, another daemon, no file descriptor left).
 
 One module per group of commands (``catalog``, ``planning``, ``sync``, ``status``,
 ``daemon``, ``plugins``, ``reviews``), what they share in ``common``, and what they print for
@@ -19,6 +20,8 @@ import typer
 
 from syndicator import __version__
 from syndicator.cli import catalog, daemon, planning, plugins, reviews, status, sync
+from syndicator.cli.common import Guarded
+from syndicator.common.logs import configure_logging
 
 __all__ = ["app", "main"]
 
@@ -28,6 +31,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Guarded,  # an error it stops on: one message and its exit code, no traceback
 )
 
 
@@ -47,6 +51,10 @@ def _root(
     ] = False,
 ) -> None:
     """Syndicator: listings, prices and stock from one catalog file to every channel."""
+    # Log lines (a listing refused, a drift found) go to standard error, warnings and up,
+    # masked like the daemon's; standard output stays the command's own (--json). The
+    # daemon sets its own level and format (syndicator run --log-level).
+    configure_logging(level="WARNING")
 
 
 app.command()(catalog.validate)

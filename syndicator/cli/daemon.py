@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from syndicator.cli.common import failure, load
+from syndicator.cli.common import failure, load, stopped
 
 __all__ = ["run"]
 
@@ -32,7 +32,7 @@ def run(
     import signal
 
     from syndicator.common.logs import configure_logging
-    from syndicator.errors import DaemonStartError
+    from syndicator.errors import SyndicatorError
     from syndicator.service.daemon import Daemon
     from syndicator.store.tokens import stored_secrets
 
@@ -53,8 +53,8 @@ def run(
     signal.signal(signal.SIGINT, _stop)
     try:
         daemon.start()
-    except DaemonStartError as exc:
-        raise failure(str(exc), 3) from None
+    except SyndicatorError as exc:  # another daemon, the store, the sandbox: no traceback
+        raise stopped(exc) from None
     redactor.add(*daemon.config.secret_values(), *stored_secrets(daemon.store))
     try:
         while not daemon.stopping.wait(timeout=0.5):

@@ -15,6 +15,12 @@ A thin :class:`Daemon` composes the parts, each in its own module:
   (:mod:`~syndicator.service.metrics`) and the alerts' webhook
   (:mod:`~syndicator.service.alerts`).
 
+A store deleted or replaced under the running daemon (checked at each heartbeat, before
+each pass and by ``/readyz``) stops it from passing: no pass starts any more, ``/readyz``
+says why, and one alert goes to the log (ERROR) and to the webhook (the store that keeps
+alerts is the one lost). ``/healthz`` stays up, so that a runtime does not restart it into
+an empty store: an operator puts the store back, then restarts it (docs/deploy.md).
+
 SIGTERM or SIGINT: no new pass starts, a running pass stops between two batches (what it
 sent is recorded; each change is marked before it is sent, so one cut short is sent again
 by the next pass), and the daemon exits 0 within ``daemon.stop_timeout`` seconds; a pass
@@ -36,7 +42,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from syndicator.channels.interface import Connector
 from syndicator.common.logs import FailureLog, get_logger
 from syndicator.config import Config
-from syndicator.errors import DaemonStartError
+from syndicator.errors import DaemonStartError, StoreError
 from syndicator.plugins import RunningSandbox, StartHook, load_hook, load_sandbox
 from syndicator.service.alerts import Notifier, check_backlog
 from syndicator.service.endpoint import DaemonHttp, HealthState, serve
@@ -46,6 +52,7 @@ from syndicator.service.scheduler import start_scheduler
 from syndicator.service.watcher import CatalogWatcher, catalog_files
 from syndicator.service.workers import PassCallback, PassRequest, ShopWorker, WorkerPool
 from syndicator.store import Store
+from syndicator.store.alerts import Alert
 from syndicator.sync.reconcile import SyncReport
 
 __all__ = ["Daemon", "DaemonStartError", "PassRequest", "running"]
@@ -74,6 +81,7 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None
         self._watcher: CatalogWatcher | None = None
         self._on_pass: list[PassCallback] = []
+        self.store_lost: StoreError | None = None  # the store deleted or replaced under us
 
     # ------------------------------------------------------------------ what it holds
     @property
@@ -103,7 +111,16 @@ class Daemon:
 
     # ------------------------------------------------------------------ life
     def start(self) -> None:
-        """Start everything and return (``run`` = start + wait + shut down)."""
+        """Start everything and return (``run`` = start + wait + shut down). What was
+        started is stopped again when a part cannot start (the error is raised)."""
+        try:
+            self._start()
+        except BaseException:
+            self.stopping.set()
+            self._close_outside()
+            raise
+
+    def _start(self) -> None:
         if self.config.sandbox.enabled:
             options = self.config.sandbox
             starter: StartHook = load_hook(options.starter or load_sandbox(options.plugin).start)
@@ -117,11 +134,7 @@ class Daemon:
         if self._store is None:
             self._store = Store(self.config.database_url)
         self.lease = DaemonLease(self.store, self.holder, self.failures)
-        try:
-            self.lease.take(self.config.database_url)
-        except DaemonStartError:
-            self._close_outside()
-            raise
+        self.lease.take(self.config.database_url)
         self.metrics = Metrics(self.store, self.config)
         self.pool = WorkerPool(
             self.config,
@@ -220,8 +233,12 @@ class Daemon:
 
     # ------------------------------------------------------------------ timers' jobs
     def _tick(self) -> None:
-        """The heartbeat: renew the lease (stop if it was lost), and note we are alive."""
+        """The heartbeat: check the store is still there, renew the lease (stop if it was
+        lost), and note we are alive."""
         assert self.lease is not None
+        if self.check_store() is not None:
+            self.heartbeat = time.monotonic()  # alive, passing no more: not a restart
+            return
         held = self.lease.renew()
         if held is False:
             self.stop()
@@ -250,11 +267,31 @@ class Daemon:
         assert self._watcher is not None, "the daemon has not started"
         self._watcher.catalog_saved(cooperative)
 
+    # ------------------------------------------------------------------ the store
+    def check_store(self) -> StoreError | None:
+        """Why the store was lost (deleted or replaced under the daemon), or None. The first
+        time: passes stop, and one alert goes to the log and the webhook."""
+        if self.store_lost is not None or self._store is None:
+            return self.store_lost
+        lost = self._store.lost()
+        if lost is None:
+            return None
+        self.store_lost = lost
+        if self.pool is not None:
+            self.pool.halt(str(lost))
+        log.error("alert", kind="store", message=str(lost))
+        if self.notifier is not None:
+            alert = Alert(datetime.now(UTC), "*", None, "store", None, str(lost), None)
+            with contextlib.suppress(Exception):  # its failure is logged once by the notifier
+                self.notifier.send_now(alert)
+        return lost
+
     # ------------------------------------------------------------------ health
     def health_state(self) -> HealthState:
         return HealthState(
             heartbeat=self.heartbeat,
             store_ready=self._store is not None,
+            store_lost=None if self.store_lost is None else str(self.store_lost),
             first_pass_pending=self.pool.first_pass_pending() if self.pool is not None else (),
             stopping=self.stopping.is_set(),
         )

@@ -8,14 +8,24 @@ callable returning a :class:`HealthState`, read at each probe:
   older than ``stale_after`` seconds, or it has not beaten yet. A container runtime
   restarts the process on it.
 * ``/readyz`` (readiness): 200 once the store is open (migrations done) and answers, and
-  each channel's first pass has been run; 503 with the reason otherwise, and while stopping.
-* ``/metrics``: the Prometheus exposition of :class:`~syndicator.service.metrics.Metrics`.
+  each channel's first pass has been run; 503 with the reason otherwise, while stopping, and
+  for good once the store's file was deleted or replaced under the daemon.
+* ``/metrics``: the Prometheus exposition of :class:`~syndicator.service.metrics.Metrics`,
+  rendered at most once a second (:data:`METRICS_FRESH`), one render at a time, off the
+  event loop: a crowd of scrapers costs one render a second, and ``/healthz``, answered on
+  the event loop itself, is never queued behind them.
+
+The endpoint takes at most :data:`MAX_CONNECTIONS` connections (an idle one makes room for
+a new one; beyond that, 503) and closes one that does not send its request's headers in
+time (:mod:`syndicator.common.serving`), so that slow or idle clients can neither exhaust
+the daemon's file descriptors nor keep a probe out.
 
 :func:`serve` is how the daemon starts it (or not, as ``daemon.http.enabled`` says).
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Callable
@@ -24,6 +34,7 @@ from typing import Any
 
 from prometheus_client.exposition import choose_encoder
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -35,11 +46,13 @@ from syndicator.service.metrics import Metrics
 from syndicator.store import Store
 from syndicator.store.metrics import ping
 
-__all__ = ["STALE_AFTER", "DaemonHttp", "HealthState", "serve"]
+__all__ = ["MAX_CONNECTIONS", "METRICS_FRESH", "STALE_AFTER", "DaemonHttp", "HealthState", "serve"]
 
 log = get_logger("syndicator.daemon")
 
 STALE_AFTER = 60.0  # seconds without a heartbeat before /healthz says the loop is stuck
+METRICS_FRESH = 1.0  # seconds a /metrics rendering is served again to the next scrapers
+MAX_CONNECTIONS = 64  # open at once: probes and a scraper or two need a handful
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +61,13 @@ class HealthState:
 
     ``heartbeat``: ``time.monotonic()`` of the scheduler loop's last beat (None: not started);
     ``store_ready``: the store is open and migrated; ``first_pass_pending``: the channels
-    (``cooperative/channel``) whose first pass has not run yet; ``stopping``: a stop was asked.
+    (``cooperative/channel``) whose first pass has not run yet; ``stopping``: a stop was asked;
+    ``store_lost``: why the store is lost (deleted or replaced under the daemon).
     """
 
     heartbeat: float | None = None
     store_ready: bool = False
+    store_lost: str | None = None
     first_pass_pending: tuple[str, ...] = ()
     stopping: bool = False
 
@@ -63,6 +78,7 @@ class DaemonHttp(BackgroundServer):
     port 0 takes any free one)."""
 
     thread_name = "daemon-http"
+    max_connections = MAX_CONNECTIONS
 
     def __init__(
         self,
@@ -81,6 +97,8 @@ class DaemonHttp(BackgroundServer):
         self.stale_after = stale_after
         self.clock = clock
         self.port: int | None = None
+        self._rendered: dict[str, tuple[float, bytes]] = {}  # content type -> (when, body)
+        self._render_lock: asyncio.Lock | None = None
 
     @property
     def url(self) -> str:
@@ -109,6 +127,8 @@ class DaemonHttp(BackgroundServer):
             reason = "stopping"
         elif not state.store_ready or self.store is None:
             reason = "the store is not open yet"
+        elif (lost := state.store_lost or self._store_lost(self.store)) is not None:
+            reason = f"the store is lost, passes stopped: {lost}"
         elif (broken := self._store_fails(self.store)) is not None:
             reason = f"the store does not answer: {broken}"
         elif state.first_pass_pending:
@@ -134,6 +154,11 @@ class DaemonHttp(BackgroundServer):
         return True, {"status": "ok", "heartbeat_age": age}
 
     @staticmethod
+    def _store_lost(store: Store) -> str | None:
+        lost = store.lost()
+        return None if lost is None else str(lost)
+
+    @staticmethod
     def _store_fails(store: Store) -> str | None:
         try:
             with store.read() as conn:
@@ -144,9 +169,10 @@ class DaemonHttp(BackgroundServer):
 
     # ------------------------------------------------------------------ the app
     def app(self) -> Starlette:
-        # Plain (not async) endpoints: Starlette runs them in its thread pool, so a slow
-        # store never holds up the event loop.
-        def healthz(request: Request) -> Response:
+        # /healthz reads only the daemon's state in memory: answered on the event loop, never
+        # queued behind other requests. /readyz asks the store: a plain endpoint, which
+        # Starlette runs in its thread pool, so a slow store never holds up the loop.
+        async def healthz(request: Request) -> Response:
             alive, body = self.liveness()
             return JSONResponse(body, status_code=200 if alive else 503)
 
@@ -154,9 +180,10 @@ class DaemonHttp(BackgroundServer):
             ready, body = self.readiness()
             return JSONResponse(body, status_code=200 if ready else 503)
 
-        def metrics(request: Request) -> Response:
+        async def metrics(request: Request) -> Response:
             encode, content_type = choose_encoder(request.headers.get("accept", ""))
-            return Response(encode(self.metrics.registry), media_type=content_type)
+            body = await self._render(encode, content_type)
+            return Response(body, media_type=content_type)
 
         return Starlette(
             routes=[
@@ -165,6 +192,29 @@ class DaemonHttp(BackgroundServer):
                 Route("/metrics", metrics),
             ]
         )
+
+    async def _render(self, encode: Callable[[Any], bytes], content_type: str) -> bytes:
+        """The exposition, rendered again only when the last one is older than
+        :data:`METRICS_FRESH`; one render at a time, in a worker thread (it reads the
+        store), the scrapers that come meanwhile waiting for it on the loop."""
+        fresh = self._fresh(content_type)
+        if fresh is not None:
+            return fresh
+        if self._render_lock is None:
+            self._render_lock = asyncio.Lock()
+        async with self._render_lock:
+            fresh = self._fresh(content_type)
+            if fresh is not None:
+                return fresh
+            body = await run_in_threadpool(encode, self.metrics.registry)
+            self._rendered[content_type] = (time.monotonic(), body)
+            return body
+
+    def _fresh(self, content_type: str) -> bytes | None:
+        rendered = self._rendered.get(content_type)
+        if rendered is None or time.monotonic() - rendered[0] >= METRICS_FRESH:
+            return None
+        return rendered[1]
 
     # ------------------------------------------------------------------ serving
     def _bind(self) -> socket.socket:

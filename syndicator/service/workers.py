@@ -7,7 +7,9 @@ one each. Each cooperative's open connectors are kept from pass to pass (used by
 thread only): their HTTP clients and TLS contexts are made once.
 
 :meth:`WorkerPool.run_pass` never raises: a failure (a bug, the store down, a channel
-stopping a pass, an unreadable catalog) is logged once, and its recovery once.
+stopping a pass, an unreadable catalog) is logged once, and its recovery once. Running out
+of file descriptors is one failure of this machine, logged once for every cooperative, not
+one per pass. A pool that was halted (the store lost under it) runs no pass any more.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 from syndicator.channels.interface import Connector
 from syndicator.common.logs import FailureLog, bound, get_logger
 from syndicator.config import Config
+from syndicator.errors import StoreError, out_of_files
 from syndicator.store import Store
 from syndicator.sync.reconcile import SyncReport, sync_once
 
@@ -148,6 +151,7 @@ class WorkerPool:
         self.last_pass: dict[str, tuple[datetime, SyncReport]] = {}
         self.passes = 0
         self.callbacks = callbacks
+        self.halted: str | None = None  # why no pass runs any more (the store lost)
 
     def start(self, run: PassRunner | None = None) -> None:
         """A worker for each cooperative, each asked for its first pass: every channel's
@@ -160,9 +164,15 @@ class WorkerPool:
             worker.ask(PassRequest(kinds={"start"}, orders_from=None))
 
     def ask(self, cooperative: str, request: PassRequest) -> None:
-        """Ask ``cooperative``'s worker for a pass (nothing once stopping)."""
-        if not self.stopping.is_set():
+        """Ask ``cooperative``'s worker for a pass (nothing once stopping or halted)."""
+        if not self.stopping.is_set() and self.halted is None:
             self.workers[cooperative].ask(request)
+
+    def halt(self, why: str) -> None:
+        """Run no pass from now on (one running ends as it can): ``why`` is logged once."""
+        if self.halted is None:
+            self.halted = why
+            self.failures.failed("passes", f"passes stopped: {why}")
 
     def threads(self) -> list[threading.Thread]:
         return [w.thread for w in self.workers.values()]
@@ -190,6 +200,10 @@ class WorkerPool:
         key = (cooperative, "pass")
         started = time.monotonic()
         run_id = str(uuid.uuid4())
+        if self.halted is None and (lost := self.store.lost()) is not None:
+            self.halt(str(lost))  # the daemon's heartbeat raises the alert
+        if self.halted is not None:
+            return None
         with bound(cooperative=cooperative, run_id=run_id[:8]):
             try:
                 report = sync_once(
@@ -207,8 +221,12 @@ class WorkerPool:
                     connectors=self.connectors[cooperative],
                 )
             except Exception as exc:  # a bug or the store: log, keep the daemon running
-                self.failures.failed(key, f"{type(exc).__name__}: {exc}")
+                if _no_files(exc):  # one fault of this machine, logged once for all shops
+                    self.failures.failed(NO_FILES, f"{type(exc).__name__}: {exc}")
+                else:
+                    self.failures.failed(key, f"{type(exc).__name__}: {exc}")
                 return None
+            self.failures.recovered(NO_FILES)
             seconds = time.monotonic() - started
             self.passes += 1
             self.last_pass[cooperative] = (datetime.now(UTC), report)
@@ -228,6 +246,14 @@ class WorkerPool:
                 with contextlib.suppress(Exception):
                     callback(cooperative, request, report, seconds)
             return report
+
+
+NO_FILES = "file descriptors"  # the FailureLog key of a machine out of them
+
+
+def _no_files(exc: BaseException) -> bool:
+    """The pass failed for lack of file descriptors (the store's or anything else's)."""
+    return (isinstance(exc, StoreError) and exc.kind == "files") or out_of_files(exc)
 
 
 def _log_pass(request: PassRequest, report: SyncReport, seconds: float) -> None:

@@ -3,7 +3,10 @@
 SQLite (the default) is opened in WAL mode, with a busy timeout, foreign keys on, and
 transactions that really begin when SQLAlchemy says so (pysqlite defers BEGIN otherwise);
 write transactions take the write lock up front (``BEGIN IMMEDIATE``), so two processes
-never deadlock upgrading a read lock. Any other database URL (PostgreSQL) is used as it is.
+never deadlock upgrading a read lock. The file is the service user's only (``0600``), and
+SQLite's errors about the file itself (read-only, damaged, disk full, deleted under a running
+process) come out as a :class:`~syndicator.errors.StoreError` saying what to do
+(:mod:`syndicator.store.trouble`). Any other database URL (PostgreSQL) is used as it is.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from syndicator.common.logs import CREDENTIAL_MIN_LENGTH, Redactor
+from syndicator.errors import StoreError
+from syndicator.store.redaction import redact_writes
+from syndicator.store.trouble import StoreFile
 
 __all__ = ["Store", "migrations_config"]
 
@@ -57,11 +66,19 @@ class Store:
         parsed = make_url(url)
         self.url = parsed
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A SQLite file: created 0600, then only ever opened as it is (store/trouble.py).
+        self.file: StoreFile | None = None
+        on_disk = self.is_sqlite and parsed.database not in (None, "", ":memory:")
+        if on_disk and not parsed.query.get("uri"):
+            self.file = StoreFile.open(Path(str(parsed.database)))
+            parsed = self.file.url(parsed)
         self.engine = create_engine(parsed)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
+        # Masks secrets in every message written (store/redaction.py); fed the channels'
+        # credentials and rotated tokens by store/tokens.py.
+        self.redactor = Redactor(min_length=CREDENTIAL_MIN_LENGTH)
+        redact_writes(self.engine, self.redactor)
         if migrate:
             self.migrate()
 
@@ -78,7 +95,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that writes: committed on success, rolled back on error."""
-        with self.engine.connect() as conn:
+        with self._trouble(), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_write=True)
             with conn.begin():
                 yield conn
@@ -86,8 +103,25 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A transaction that only reads: one consistent snapshot."""
-        with self.engine.connect() as conn, conn.begin():
+        with self._trouble(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def lost(self) -> StoreError | None:
+        """Why the store's file is no longer the one opened (deleted or replaced under this
+        process), or None (also for a database that is not a SQLite file)."""
+        return self.file.lost() if self.file is not None else None
+
+    @contextmanager
+    def _trouble(self) -> Iterator[None]:
+        """SQLite's errors about the file itself (read-only, damaged, full, gone) raised as
+        a :class:`StoreError` that says what to do; any other error as it is."""
+        try:
+            yield
+        except DBAPIError as exc:
+            trouble = self.file.explain(exc) if self.file is not None else None
+            if trouble is None:
+                raise
+            raise trouble from exc
 
     def close(self) -> None:
         self.engine.dispose()
