@@ -30,7 +30,8 @@ Phases (``--only NAME`` runs one; repeatable):
    last shop change. From the daemon's log lines (their timestamps are the same machine's
    clock) each edit is split into save -> ``catalog_saved`` (the watcher and the catalog
    check), -> the push pass's start, the pass (``pass_done``'s ``seconds``), and the last
-   ``listing_pushed`` of the SKU. Then a pause of 1.5-3 s before the next edit.
+   ``listing_confirmed`` of the SKU (``listing_pushed`` before issue 14). Then a pause of
+   1.5-3 s before the next edit.
 2. ``idle-demo``: the copy keeps config/demo.yaml's demo-pace schedules (orders every 30 s,
    reviews every minute); idle cost only.
 3. ``idle-separate`` and ``idle-separate-demo``: default (then demo-pace) schedules, and the
@@ -645,7 +646,7 @@ def edit_split(daemon: Daemon, saved: float, seen: float | None) -> dict[str, An
     ]
     pushed = [
         line.at
-        for line in daemon.after(saved, event="listing_pushed", sku=EDIT_SKU)
+        for line in daemon.after(saved, event="listing_confirmed", sku=EDIT_SKU)
         if line.at <= done.at
     ]
     start = done.at - float(done.event["seconds"])

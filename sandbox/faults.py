@@ -40,6 +40,7 @@ class FaultPlan:
     retry_after: float = 1.0
     seed: int = 0
     operations: list[str] = field(default_factory=list)  # empty: every operation
+    spare: list[str] = field(default_factory=list)  # operations never faulted (a token's)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultPlan:
@@ -77,6 +78,8 @@ class Faults:
         with self._lock:
             plan = self.plan
             if plan.operations and operation not in plan.operations:
+                return None
+            if operation in plan.spare:
                 return None
             u = self._rng.random()
             edge = 0.0

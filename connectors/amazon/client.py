@@ -89,7 +89,7 @@ class AmazonApi:
         self._api_http = httpx.Client(
             timeout=timeout, verify=self._tls, event_hooks={"response": [self._on_response]}
         )
-        self.caller = Caller(context.quota, self.classify)
+        self.caller = Caller(context.quota, self.classify, context.retry)
         self.endpoint = (
             str(settings.endpoint).rstrip("/")
             if settings.endpoint

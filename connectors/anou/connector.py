@@ -40,6 +40,7 @@ from syndicator.connector import (
     ReviewPage,
     SetupError,
     Transient,
+    credentials_redactor,
     reclassify,
 )
 
@@ -70,6 +71,8 @@ class AnouConnector(PublishedLimits, Connector):
             account=self.account,
             quota=context.quota,
             timeout=context.timeout,
+            policy=context.retry,
+            redactor=credentials_redactor(context.credentials),
         )
         self.caller = self.client.caller  # every call of this account goes through it
         images = Images(self.client, settings, self.fields["image"], context.image_root)

@@ -91,11 +91,7 @@ class Listings:
                     code=exc.code,
                     retryable=exc.retryable,
                 )
-            log.info(
-                "listing_pushed",
-                extra={"sku": change.sku, "action": str(change.action), "ok": outcome.ok},
-            )
-            outcomes.append(outcome)
+            outcomes.append(outcome)  # logged by the pass, as every marketplace's
         return outcomes
 
     def _apply(self, change: ListingChange) -> ItemOutcome:

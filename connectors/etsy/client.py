@@ -129,7 +129,7 @@ class EtsyApi:
         self.shop_id = settings.shop_id
         self.credentials = Credentials.of(context.credentials)
         self.redactor = credentials_redactor(context.credentials)
-        self.caller = Caller(context.quota, self.classify)
+        self.caller = Caller(context.quota, self.classify, context.retry)
         self.point_env()
         self.session = EtsySession(context.timeout)
         self.client = EtsyClient(

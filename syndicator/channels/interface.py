@@ -45,6 +45,7 @@ __all__ = [
     "OrderPage",
     "Quota",
     "RemoteListing",
+    "RetryPolicy",
     "ReviewPage",
     "TokenStore",
     "decimal_or_none",
@@ -157,6 +158,18 @@ class TokenStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How a connector's :class:`~syndicator.channels.calls.Caller` tries a failed call
+    again (a channel's ``retry:`` in the config)."""
+
+    attempts: int = 5  # tries in all, the first included
+    base: float = 0.5  # seconds; the n-th retry waits up to base * 2**n (full jitter)
+    cap: float = 30.0  # no single backoff longer than this (a Retry-After may be)
+    max_retry_after: float = 120.0  # a Retry-After longer than this is not waited for
+    total: float = 300.0  # give up when the next wait would pass this since the first try
+
+
 @dataclass(slots=True)
 class ConnectorContext:
     """What a connector is built from. ``credentials`` holds resolved secret values: never
@@ -172,6 +185,7 @@ class ConnectorContext:
     image_root: Path
     timeout: float = 30.0
     options: dict[str, object] = field(default_factory=dict)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # the channel's ``retry:``
 
 
 # --------------------------------------------------------------------------- connector

@@ -30,6 +30,12 @@ class ListingState:
     input_key: str | None = None
     last_error: str | None = None
     confirmed_at: datetime | None = None
+    # When a read-back last found the channel showing exactly this (None: answered, not yet
+    # read back: "sent", never "in sync").
+    verified_at: datetime | None = None
+    # What the last read-back found different and left as the shop has it (sync.drift:
+    # report); None when it agreed or was corrected.
+    drift: str | None = None
 
     @property
     def listed(self) -> bool:

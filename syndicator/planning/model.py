@@ -30,6 +30,7 @@ class ChannelPlan:
 
     key_prefix: str | None = None  # of its input keys (None: not planned, no rate)
     held: set[str] = field(default_factory=set)  # SKUs it cannot take as they are (Held)
+    faults: set[str] = field(default_factory=set)  # of those, held by a failure of our own
 
     unchanged: int = 0  # SKUs left out unchecked: unchanged, with no op (see make_plan)
     quiet: bool = False  # nothing changed since its last quiet pass: not planned at all

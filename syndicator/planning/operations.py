@@ -4,8 +4,9 @@ Pure: it takes projections (what the channel should show), the units held back, 
 listing states from the store, and gives one :class:`PlannedOp` per SKU. An action is the
 most thorough change needed: ``create`` > ``update`` (content) > ``reprice`` > ``restock``;
 ``delist`` for a SKU gone from the catalog or turned off for the channel; ``hold`` for a SKU
-that keeps its last good state because of a problem; ``unchanged`` when nothing differs
-(no call will be made).
+that keeps its last good state because of a problem, or that a read-back found otherwise
+on the shop and ``sync.drift: report`` leaves so; ``unchanged`` when nothing differs (no
+call will be made).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from syndicator.domain.listings import ListingState
+from syndicator.domain.listings import LISTED_IF_REMOTE, ListingState
 from syndicator.domain.money import Money
 from syndicator.planning.projection import Disabled, Held, Projection, Unchanged
 
@@ -159,7 +160,9 @@ def plan_channel(
     for r in results:
         seen.add(r.sku)
         state = listings.get(r.sku)
-        if isinstance(r, Unchanged):
+        if isinstance(r, Unchanged) and state is not None and state.drift:
+            ops.append(op(r.sku, r.parent_sku, Action.HOLD, state, reason=_kept(state.drift)))
+        elif isinstance(r, Unchanged):
             assert state is not None
             money = _money(state)
             ops.append(
@@ -173,6 +176,11 @@ def plan_channel(
             if state is not None and state.listed:
                 why = f"turned off for {channel} in the catalog"
                 ops.append(op(r.sku, r.parent_sku, Action.DELIST, state, reason=why))
+        elif (state is None or not state.listed) and r.quantity == 0 and _in_flight(state):
+            # A create sent (or failed) without an answer may have gone through: with none
+            # left to sell it is taken off sale, wherever it is, rather than left unknown.
+            why = "none available; a create that may have gone through is taken off sale"
+            ops.append(op(r.sku, r.parent_sku, Action.DELIST, state, reason=why))
         elif state is None or not state.listed:
             action, why = (
                 (Action.UNCHANGED, "none available; not listed")
@@ -182,6 +190,10 @@ def plan_channel(
             ops.append(op(r.sku, r.parent_sku, action, state, projection=r, reason=why))
         else:
             action, changes = _diff(state, r)
+            if action is Action.UNCHANGED and state.drift:
+                action, why = Action.HOLD, _kept(state.drift)
+                ops.append(op(r.sku, r.parent_sku, action, state, projection=r, reason=why))
+                continue
             ops.append(op(r.sku, r.parent_sku, action, state, projection=r, changes=changes))
     for sku, reason in held.items():
         if sku not in seen:
@@ -194,6 +206,16 @@ def plan_channel(
             why = REMOVED
             ops.append(op(sku, state.parent_sku, Action.DELIST, state, reason=why))
     return ops
+
+
+def _in_flight(state: ListingState | None) -> bool:
+    """A create marked before it was sent, or one that failed: the channel may have it."""
+    return state is not None and state.status in LISTED_IF_REMOTE
+
+
+def _kept(drift: str) -> str:
+    """Why a listing a read-back found otherwise is held (``sync.drift: report``)."""
+    return f"{drift}; left as the shop shows it (sync.drift: report)"
 
 
 def _hold(

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from syndicator.catalog import Catalog, CatalogLimits
 from syndicator.catalog.model import Unit
 from syndicator.common.bulk import paused_gc
+from syndicator.common.logs import get_logger
 from syndicator.common.problems import Problem, Severity, Unreadable, did_you_mean
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.domain.listings import ListingState
@@ -39,6 +40,8 @@ from syndicator.planning.sources import read_cooperative_catalog
 from syndicator.store import Store
 from syndicator.store.ledger import ledger_sums, load_stock_counts
 from syndicator.store.listings import listed_count, listed_skus, load_listings
+
+log = get_logger("syndicator.planning")
 
 # A plan and its parts (syndicator.planning.model), with what makes them.
 __all__ = ["ChannelPlan", "CooperativePlan", "PlanReport", "current_projections", "make_plan"]
@@ -200,6 +203,7 @@ def _plan_selected(
         )
         results = _project(projector, units, cplan, unit_keys, listings)
         chplan.held = {r.sku for r in results if isinstance(r, Held)}
+        chplan.faults = {r.sku for r in results if isinstance(r, Held) and r.fault}
         chplan.problems += _notes(chplan, results, catalog)
         chplan.ops = plan_channel(
             coop,
@@ -252,8 +256,30 @@ def _project(
         if key is not None and state is not None and state.input_key == key and state.listed:
             results.append(Unchanged(u.sku, u.parent_sku))
         else:
-            results.append(projector.project(u, cplan.stock[u.sku], key))
+            results.append(_project_one(projector, u, cplan, key))
     return results
+
+
+def _project_one(
+    projector: Projector, unit: Unit, cplan: CooperativePlan, key: str | None
+) -> Projection | Held | Disabled:
+    """One unit as the channel should show it. A failure of Syndicator's own on one unit (a
+    bug a row brought out) holds that unit with the error and lets the rest go on: logged
+    with its traceback, the unit keeps what it shows, never more than is left."""
+    view = cplan.stock[unit.sku]
+    try:
+        return projector.project(unit, view, key)
+    except Exception as exc:
+        ch = projector.channel.id
+        log.exception(
+            "projection_failed", cooperative=cplan.cooperative.id, channel=ch, sku=unit.sku
+        )
+        why = (
+            f"Syndicator could not work it out for {ch} ({type(exc).__name__}: {exc}); "
+            "this is a bug, please report it with the log line projection_failed"
+        )
+        available = projector.quantity(view.available)
+        return Held(unit.sku, unit.parent_sku, why, unit.line, available, fault=True)
 
 
 def _notes(

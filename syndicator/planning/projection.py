@@ -72,6 +72,7 @@ class Held:
     reason: str
     line: int
     quantity: int  # what the channel may show of it now (its buffers and cap applied)
+    fault: bool = False  # held by a failure of Syndicator's own, not the row's: tried again
 
 
 @dataclass(frozen=True, slots=True)

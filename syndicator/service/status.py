@@ -121,9 +121,21 @@ class ChannelStatus:
 
     @property
     def ok(self) -> bool:
-        """False when the last pass failed or stopped, or a change waits too long."""
-        failed = self.last_pass is not None and self.last_pass.outcome in FAILING
-        return not failed and not self.backlog
+        """False when the last pass failed or stopped, a listing is failed (refused or not
+        gone through since its last attempt), or a change waits too long."""
+        return not self.troubles()
+
+    def troubles(self) -> list[str]:
+        """What is wrong with this channel, in a few words each (none: all is well)."""
+        out = []
+        last = self.last_pass
+        if last is not None and last.outcome in FAILING:
+            out.append(f"its last pass {last.outcome}")
+        if self.listings.failed:
+            out.append(f"{self.listings.failed} listing(s) failed")
+        if self.backlog and self.oldest_pending is not None:
+            out.append(f"{self.oldest_pending.sku} has waited too long")
+        return out
 
     def to_json(self, now: datetime) -> dict[str, Any]:
         last = self.last_pass
@@ -132,6 +144,7 @@ class ChannelStatus:
             "channel": self.channel,
             "type": self.type,
             "ok": self.ok,
+            "troubles": self.troubles(),
             "last_pass": None
             if last is None
             else last.to_json() | {"age_seconds": round((now - last.finished_at).total_seconds())},
@@ -184,8 +197,8 @@ class StatusReport:
     @property
     def ok(self) -> bool:
         """What the exit code of ``syndicator status`` says: True (0) when no channel's last
-        pass failed or stopped, no change waits longer than ``backlog_after`` and no alert is
-        open."""
+        pass failed or stopped, no listing is failed, no change waits longer than
+        ``backlog_after`` and no alert is open."""
         return all(c.ok for c in self.cooperatives)
 
     def to_json(self) -> dict[str, Any]:

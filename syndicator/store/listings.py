@@ -21,23 +21,29 @@ __all__ = [
     "listed_skus",
     "listing_attempts",
     "load_listings",
+    "mark_drift",
+    "mark_gone",
     "mark_pending",
     "mark_unsure",
+    "mark_verified",
     "record_failure",
     "rekey_listings",
     "reset_attempts",
     "save_listings",
+    "unverified",
 ]
 
 
 _LISTING_COLUMNS = (
     "sku", "status", "parent_sku", "remote_id", "fingerprint", "price", "currency", "quantity",
-    "language", "input_key", "last_error", "confirmed_at",
+    "language", "input_key", "last_error", "confirmed_at", "verified_at", "drift",
 )  # fmt: skip
 
 
 # What planning needs: the leading fields of ListingState, without the timestamps.
-_PLAN_COLUMNS = _LISTING_COLUMNS[:10]
+# What planning needs of a listing: no error text, no timestamps, but what a read-back
+# found different (a listing left as the shop shows it is never "unchanged").
+_PLAN_COLUMNS = (*_LISTING_COLUMNS[:10], "drift")
 
 
 def load_listings(
@@ -50,14 +56,26 @@ def load_listings(
         listings.c.cooperative == cooperative, listings.c.channel == channel
     )
     if skus is None:
-        return {row[0]: ListingState(*row) for row in conn.execute(query)}
+        return {row[0]: _plan_state(row) for row in conn.execute(query)}
     wanted = sorted(skus)
     out: dict[str, ListingState] = {}
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
         for row in conn.execute(query.where(listings.c.sku.in_(chunk))):
-            out[row[0]] = ListingState(*row)
+            out[row[0]] = _plan_state(row)
     return out
+
+
+# What a listing's row forgets when the store no longer knows what the channel shows.
+_UNKNOWN = ("input_key", "fingerprint", "price", "quantity", "verified_at", "drift")
+
+
+def _plan_state(row: Any) -> ListingState:
+    sku, status, parent, remote, fingerprint, price, currency, quantity, language, key, drift = row
+    return ListingState(
+        sku, status, parent, remote, fingerprint, price, currency, quantity, language, key,
+        drift=drift,
+    )  # fmt: skip
 
 
 def _listed(t: Any) -> Any:
@@ -251,16 +269,7 @@ def record_failure(
 
 def reset_attempts(conn: Connection, cooperative: str, channel: str, skus: Sequence[str]) -> None:
     """The channel confirmed these SKUs: no failure counts any more."""
-    c = listings.c
-    for start in range(0, len(skus), 500):
-        chunk = list(skus[start : start + 500])
-        conn.execute(
-            update(listings)
-            .where(
-                c.cooperative == cooperative, c.channel == channel, c.sku.in_(chunk), c.attempts > 0
-            )
-            .values(attempts=0)
-        )
+    _update_skus(conn, cooperative, channel, skus, {"attempts": 0}, listings.c.attempts > 0)
 
 
 def mark_unsure(
@@ -272,13 +281,81 @@ def mark_unsure(
     pass killed after the channel applied it but before its answer was saved must not leave
     the store claiming the old state), and when the channel itself moved its stock (a sale or
     a cancellation on that channel changes its listed quantity without us)."""
+    _update_skus(conn, cooperative, channel, skus, dict.fromkeys(_UNKNOWN) | {"updated_at": now})
+
+
+def unverified(
+    conn: Connection, cooperative: str, channel: str, most: int
+) -> dict[str, ListingState]:
+    """Up to ``most`` listings the channel confirmed that no read-back has seen since (the
+    longest waiting first): what the end of a pass reads back."""
+    c = listings.c
+    query = (
+        select(*[c[name] for name in _PLAN_COLUMNS])
+        .where(
+            c.cooperative == cooperative,
+            c.channel == channel,
+            c.status.in_(LISTED),
+            c.input_key.is_not(None),
+            c.verified_at.is_(None),
+            c.attempts == 0,
+        )
+        .order_by(c.confirmed_at, c.sku)
+        .limit(most)
+    )
+    return {row[0]: _plan_state(row) for row in conn.execute(query)}
+
+
+def mark_verified(
+    conn: Connection, cooperative: str, channel: str, skus: Sequence[str], now: datetime
+) -> None:
+    """A read-back found the channel showing what it confirmed for ``skus``: in sync. What
+    plans compare with is unchanged (``updated_at`` neither: quiet marks hold)."""
+    _update_skus(conn, cooperative, channel, skus, {"verified_at": now, "drift": None})
+
+
+def mark_drift(
+    conn: Connection, cooperative: str, channel: str, found: Mapping[str, str], now: datetime
+) -> None:
+    """A read-back found ``found`` (SKU -> what differs) and the shop keeps it as it is
+    (``sync.drift: report``): never "in sync"; the plan works it out again (no input key)
+    and holds it with this reason."""
+    c = listings.c
+    query = (
+        update(listings)
+        .where(c.cooperative == cooperative, c.channel == channel, c.sku == bindparam("b_sku"))
+        .values(drift=bindparam("b_drift"), input_key=None, verified_at=None, updated_at=now)
+    )
+    if found:
+        conn.execute(query, [{"b_sku": sku, "b_drift": why} for sku, why in found.items()])
+
+
+def mark_gone(
+    conn: Connection, cooperative: str, channel: str, skus: Sequence[str], now: datetime
+) -> None:
+    """A read-back found the channel no longer showing ``skus`` (deleted on the shop, a
+    create answered but never applied, a listing left half-made): they are created again
+    by the next plan, as pending creates (the connector looks each up before creating)."""
+    values = dict.fromkeys(_UNKNOWN) | {"status": "pending", "remote_id": None, "updated_at": now}
+    _update_skus(conn, cooperative, channel, skus, values)
+
+
+def _update_skus(
+    conn: Connection,
+    cooperative: str,
+    channel: str,
+    skus: Sequence[str],
+    values: Mapping[str, object],
+    *where: Any,
+) -> None:
+    """Set ``values`` on the listings of ``skus`` (and ``where``), in chunks of 500."""
     c = listings.c
     for start in range(0, len(skus), 500):
         chunk = list(skus[start : start + 500])
         conn.execute(
             update(listings)
-            .where(c.cooperative == cooperative, c.channel == channel, c.sku.in_(chunk))
-            .values(input_key=None, fingerprint=None, price=None, quantity=None, updated_at=now)
+            .where(c.cooperative == cooperative, c.channel == channel, c.sku.in_(chunk), *where)
+            .values(dict(values))
         )
 
 

@@ -74,10 +74,17 @@ listings = Table(
     Column("attempts", Integer, nullable=False, default=0),  # failures since the last success
     Column("last_error_at", UTCDateTime()),
     Column("confirmed_at", UTCDateTime()),
+    # When a read-back last found the channel showing what it confirmed (None: not since):
+    # "in sync" means read back and equal, never only answered (docs/status.md).
+    Column("verified_at", UTCDateTime()),
+    Column("drift", Text),  # what the shop shows otherwise, left as it is (sync.drift: report)
     Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("cooperative", "channel", "sku"),
     # Covers a channel's quiet-mark aggregates (syndicator/store/marks.py): no table scan.
     Index(None, "cooperative", "channel", "updated_at", "attempts"),
+    # The listings not read back since they were answered (store/listings.py, unverified):
+    # found at the end of every pass without reading the others.
+    Index(None, "cooperative", "channel", "verified_at"),
 )
 
 # The last stock count read from the catalog for each SKU, and when it was counted.

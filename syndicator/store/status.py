@@ -5,10 +5,15 @@ pulled from it.
 Each listing a channel has in the store is in one of four states (:func:`listing_state`,
 the one place for the rule; :func:`_waiting` is the same rule in SQL):
 
-- ``in_sync``: the channel confirmed it, and nothing has been sent or moved since;
-- ``pending``: a change is on its way: a create marked before it was sent, or a listing
-  the store is unsure of (a change sent without its answer saved yet, or a shop that moved
-  its own stock when it sold: the next pass sends it again);
+- ``in_sync``: the channel confirmed it, a read-back since found it showing exactly that,
+  and nothing has been sent or moved since ("in sync" is read back and equal, never only
+  sent and answered);
+- ``pending``: a change is on its way: a create marked before it was sent, a listing the
+  store is unsure of (a change sent without its answer saved yet, a shop that moved its
+  own stock when it sold, a read-back that found it otherwise: the next pass sends it
+  again), or one answered and not yet read back (the end of a pass reads it back);
+- ``differs``: a read-back found the shop showing another price (or less stock) and, as
+  ``sync.drift: report`` asks, it is left as the shop shows it;
 - ``failed``: the channel refused or failed the last attempt (``attempts`` failures since
   its last success);
 - ``off_sale``: taken off sale or deleted, as the catalog says.
@@ -49,14 +54,25 @@ _ON_SALE = ("active", "inactive")  # inactive: listed at quantity 0
 _WAITING = ("pending", "failed")
 
 
-def listing_state(status: str, unsure: bool, attempts: int) -> str:
-    """``in_sync``, ``pending``, ``failed`` or ``off_sale`` (see the module's doc).
-    ``unsure``: the store dropped what it knew the channel shows (no input key)."""
+def listing_state(status: str, unsure: bool, attempts: int, differs: bool = False) -> str:
+    """``in_sync``, ``pending``, ``differs``, ``failed`` or ``off_sale`` (see the module's
+    doc). ``unsure``: the store dropped what it knew the channel shows (no input key), or
+    no read-back has seen it since it was answered (:func:`_unsure`). ``differs``: the last
+    read-back found it otherwise and left it so."""
     if attempts > 0 or status == "failed":
         return "failed"
-    if status == "pending" or (status in _ON_SALE and unsure):
+    if status == "pending":
+        return "pending"
+    if status in _ON_SALE and differs:
+        return "differs"
+    if status in _ON_SALE and unsure:
         return "pending"
     return "in_sync" if status in _ON_SALE else "off_sale"
+
+
+def _unsure(c: Any) -> Any:
+    """The SQL condition of a listing's ``unsure`` (see :func:`listing_state`)."""
+    return or_(c.input_key.is_(None), c.verified_at.is_(None))
 
 
 def _waiting(c: Any) -> Any:
@@ -64,7 +80,7 @@ def _waiting(c: Any) -> Any:
     return or_(
         c.attempts > 0,
         c.status.in_(_WAITING),
-        and_(c.status.in_(_ON_SALE), c.input_key.is_(None)),
+        and_(c.status.in_(_ON_SALE), c.drift.is_(None), _unsure(c)),
     )
 
 
@@ -73,6 +89,7 @@ def _waiting(c: Any) -> Any:
 class ListingCounts:
     in_sync: int = 0
     pending: int = 0
+    differs: int = 0
     failed: int = 0
     off_sale: int = 0
 
@@ -80,6 +97,7 @@ class ListingCounts:
         return {
             "in_sync": self.in_sync,
             "pending": self.pending,
+            "differs": self.differs,
             "failed": self.failed,
             "off_sale": self.off_sale,
         }
@@ -88,16 +106,18 @@ class ListingCounts:
 def listing_counts(conn: Connection, cooperative: str | None = None) -> dict[Key, ListingCounts]:
     """How many listings of each channel are in each state."""
     c = listings.c
-    unsure = c.input_key.is_(None)
-    query = select(c.cooperative, c.channel, c.status, unsure, c.attempts, func.count()).group_by(
-        c.cooperative, c.channel, c.status, unsure, c.attempts
-    )  # plain columns only in GROUP BY: PostgreSQL compares them literally
+    unsure, differs = _unsure(c), c.drift.is_not(None)
+    query = select(
+        c.cooperative, c.channel, c.status, unsure, differs, c.attempts, func.count()
+    ).group_by(
+        c.cooperative, c.channel, c.status, unsure, differs, c.attempts
+    )  # fmt: skip
     if cooperative is not None:
         query = query.where(c.cooperative == cooperative)
     tally: dict[Key, dict[str, int]] = {}
-    for coop, channel, status, is_unsure, attempts, n in conn.execute(query):
+    for coop, channel, status, is_unsure, is_off, attempts, n in conn.execute(query):
         counts = tally.setdefault((coop, channel), {})
-        state = listing_state(status, bool(is_unsure), attempts)
+        state = listing_state(status, bool(is_unsure), attempts, bool(is_off))
         counts[state] = counts.get(state, 0) + n
     return {key: ListingCounts(**counts) for key, counts in tally.items()}
 
@@ -149,7 +169,7 @@ def oldest_pending(conn: Connection, cooperative: str | None = None) -> dict[Key
         c.channel,
         c.sku,
         c.status,
-        c.input_key.is_(None),
+        _unsure(c),
         c.attempts,
         c.updated_at,
         c.last_error,

@@ -10,14 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from syndicator.channels.interface import Connector, ConnectorContext, load_connector
+from syndicator.channels.interface import (
+    Connector,
+    ConnectorContext,
+    RetryPolicy,
+    load_connector,
+)
 from syndicator.config import ChannelConfig, Config
 from syndicator.domain.quotas import LONG_WINDOW, QuotaRule
 from syndicator.errors import SetupError
 from syndicator.plugins import ChannelType
 from syndicator.store import Store
 from syndicator.store.quota import StoreQuota
-from syndicator.store.tokens import StoreTokens
+from syndicator.store.tokens import StoreTokens, TokenCipher
 
 __all__ = ["channel_quota", "channel_quota_rules", "open_connector", "scaled_rules"]
 
@@ -138,14 +143,19 @@ def open_connector(
     ``on_throttled`` is told of each 429 the channel answers."""
     resolved = _resolve(config, cooperative, channel)
     credentials = resolved.credentials
+    try:
+        cipher = TokenCipher.of(config.token_key())
+    except ValueError as exc:
+        raise SetupError(f"{cooperative}/{channel}: store.key: {exc}") from None
     context = ConnectorContext(
         cooperative=cooperative,
         channel=resolved.channel,
         settings=resolved.settings,
         credentials=credentials,
         quota=resolved.quota(store, max_quota_wait, on_throttled),
-        tokens=StoreTokens(store, cooperative, channel, credentials),
+        tokens=StoreTokens(store, cooperative, channel, credentials, cipher=cipher),
         image_root=config.catalog_path(config.cooperative(cooperative)).parent,
         timeout=timeout,
+        retry=RetryPolicy(**resolved.channel.retry.model_dump()),
     )
     return resolved.cls(context)

@@ -29,7 +29,6 @@ the store, so it can run in any process.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -38,9 +37,10 @@ from datetime import UTC, datetime
 
 from syndicator.channels.interface import Connector, ItemOutcome, ListingChange, RemoteListing
 from syndicator.common.bulk import paused_gc
+from syndicator.common.logs import get_logger
 from syndicator.config import ChannelConfig, Config, CooperativeConfig
 from syndicator.domain.listings import ListingState
-from syndicator.errors import ChannelError, QuotaWait
+from syndicator.errors import ChannelError, QuotaWait, StoreError
 from syndicator.planning.availability import new_counts
 from syndicator.planning.marks import Sent, keep_marks
 from syndicator.planning.model import ChannelPlan, CooperativePlan
@@ -63,19 +63,23 @@ from syndicator.store.listings import (
     listed_count,
     listing_attempts,
     load_listings,
+    mark_drift,
+    mark_gone,
     mark_pending,
     mark_unsure,
+    mark_verified,
     record_failure,
     rekey_listings,
     reset_attempts,
     save_listings,
+    unverified,
 )
 from syndicator.store.passes import record_run
 from syndicator.sync.opener import open_connector
 
-__all__ = ["ChannelRun", "SyncReport", "record_plan", "sync_once"]
+__all__ = ["ChannelRun", "Drift", "SyncReport", "drift_of", "record_plan", "sync_once"]
 
-log = logging.getLogger("syndicator.sync")
+log = get_logger("syndicator.sync")
 
 
 @dataclass(slots=True)
@@ -280,31 +284,77 @@ class _Pass:
 
     # ------------------------------------------------------------------ 2. read-back
     def read_back(self, coop: CooperativeConfig, ch: ChannelConfig, run: ChannelRun) -> None:
-        connector = self.connector(coop.id, ch, run)
-        if connector is None or Capability.READ_BACK not in connector.capabilities:
-            return
+        """Every listing the channel should show, read back before planning (the daemon's
+        ``schedule.readback``, ``sync --readback``)."""
         with self.store.read() as conn:
             states = {s.sku: s for s in load_listings(conn, coop.id, ch.id).values() if s.listed}
+        self._check(coop, ch, run, states)
+
+    def verify(self, coop: CooperativeConfig, ch: ChannelConfig, run: ChannelRun) -> None:
+        """At the end of a pass: the listings answered but not read back since (this pass's
+        writes, and those an earlier pass could not check), up to ``sync.verify_writes``."""
+        most = self.config.sync.verify_writes
+        if most <= 0 or self.should_stop():
+            return
+        with self.store.read() as conn:
+            states = unverified(conn, coop.id, ch.id, most)
+        self._check(coop, ch, run, states)
+
+    def _check(
+        self,
+        coop: CooperativeConfig,
+        ch: ChannelConfig,
+        run: ChannelRun,
+        states: Mapping[str, ListingState],
+    ) -> None:
+        """What the channel shows of ``states``, against what it confirmed: the read-back is
+        the truth. Equal: in sync. Gone: made again. More stock than confirmed, or a draft:
+        corrected whatever ``sync.drift`` says. Another price or less stock: corrected, or
+        with ``sync.drift: report`` left as the shop shows it and reported."""
         if not states:
+            return
+        connector = self.connector(coop.id, ch, run)
+        if connector is None:
+            return
+        if Capability.READ_BACK not in connector.capabilities:
             return
         try:
             shown = {r.sku: r for r in connector.read_back(sorted(states))}
-        except (ChannelError, QuotaWait) as exc:
-            self._stop(run, exc)
+        except (ChannelError, QuotaWait) as exc:  # not read: they stay unchecked
+            log.debug("%s/%s read-back failed: %s", coop.id, ch.id, exc)
+            self.journal(self.entry(run, None, "readback", "failed", str(exc)))
             return
-        entries, corrected = [], []
+        same: list[str] = []
+        gone: list[str] = []
+        fix: list[str] = []
+        kept: dict[str, str] = {}
+        entries = []
         for sku, state in states.items():
-            why = _drift(state, shown.get(sku))
-            if why is None:
+            found = drift_of(state, shown.get(sku))
+            if found is None:
+                same.append(sku)
                 continue
             run.drift += 1
-            entries.append(self.entry(run, sku, "readback", "drift", why))
-            if self.config.sync.drift == "correct":
-                corrected.append(_forget(state))
+            run.confirmed.discard(sku)  # not in step after all: no quiet mark on it
+            if found.gone:
+                gone.append(sku)
+            elif found.urgent or self.config.sync.drift == "correct":
+                fix.append(sku)
+            else:
+                kept[sku] = found.why
+            what = "left as the shop shows it" if sku in kept else "the catalog's sent again"
+            entries.append(self.entry(run, sku, "readback", "drift", f"{found.why}; {what}"))
+            log.warning(
+                "listing_drift", cooperative=coop.id, channel=ch.id, sku=sku, drift=found.why,
+                then=what, run_id=self.run_id,
+            )  # fmt: skip
+        now = _now()
         with self.store.write() as conn:
             write_journal(conn, entries)
-            if corrected:  # the plan now sees a difference and sends the catalog's version
-                save_listings(conn, coop.id, ch.id, corrected, _now())
+            mark_verified(conn, coop.id, ch.id, same, now)
+            mark_gone(conn, coop.id, ch.id, gone, now)
+            mark_unsure(conn, coop.id, ch.id, fix, now)
+            mark_drift(conn, coop.id, ch.id, kept, now)
 
     # ------------------------------------------------------------------ 3. after planning
     def after_plan(self, cplan: CooperativePlan) -> None:
@@ -318,8 +368,14 @@ class _Pass:
         the basis (syndicator/planning/marks.py)."""
         if all(c.quiet for c in cplan.channels):
             return  # every channel quiet: their marks and the basis hold as they are
+            # (a drift the end of the pass found changed the channel's listings in the
+            # store, and with them its mark: the next pass plans it)
+        faults = {c.channel.id for c in cplan.channels if c.faults}  # tried again next pass
         sent = {
-            channel: Sent(frozenset(run.confirmed), run.stopped is None and not run.failed)
+            channel: Sent(
+                frozenset(run.confirmed),
+                run.stopped is None and not run.failed and not run.drift and channel not in faults,
+            )
             for channel, run in runs.items()
         }
         with self.store.write() as conn:
@@ -341,11 +397,19 @@ class _Pass:
         connector = self.connector(coop.id, ch, run)
         if connector is None:
             return
-        delists = sum(1 for op in ops if op.action in (Action.DELIST, Action.DELETE))
         with self.store.read() as conn:
-            listed = listed_count(conn, coop.id, ch.id) if delists else 0  # counting costs
             states = load_listings(conn, coop.id, ch.id, [op.sku for op in ops])
             attempts = listing_attempts(conn, coop.id, ch.id, [op.sku for op in ops])
+            # What goes off sale: listings the channel shows (a create in flight taken back
+            # is not one of them, see plan_channel).
+            delists = sum(
+                1
+                for op in ops
+                if op.action in (Action.DELIST, Action.DELETE)
+                and op.sku in states
+                and states[op.sku].listed
+            )
+            listed = listed_count(conn, coop.id, ch.id) if delists else 0  # counting costs
         share = self.config.sync.max_delist_share
         if delists and listed and delists / listed > share and not self.confirm_delist:
             message = (
@@ -401,24 +465,59 @@ class _Pass:
         with self.store.write() as conn:  # in flight: see mark_pending and mark_unsure
             mark_pending(conn, coop.id, ch.id, creates, _now())
             mark_unsure(conn, coop.id, ch.id, others, _now())
+        for change in changes:
+            log.debug(
+                "listing_sent", cooperative=coop.id, channel=ch.id, sku=change.sku,
+                action=str(change.action), attempt=change.attempt, run_id=self.run_id,
+            )  # fmt: skip
         try:
-            outcomes = connector.push(changes)
+            outcomes = self._push(coop, ch, connector, changes)
         except (ChannelError, QuotaWait) as exc:
             retryable = not (isinstance(exc, ChannelError) and exc.stops_channel)
             outcomes = [
                 ItemOutcome(c.sku, False, message=str(exc), retryable=retryable) for c in changes
             ]
-            self._save(coop, ch, run, batch, changes, outcomes)
+            self._save(coop, ch, run, connector, batch, changes, outcomes)
             self._stop(run, exc)
             return False
-        self._save(coop, ch, run, batch, changes, outcomes)
+        self._save(coop, ch, run, connector, batch, changes, outcomes)
         return True
+
+    def _push(
+        self,
+        coop: CooperativeConfig,
+        ch: ChannelConfig,
+        connector: Connector,
+        changes: list[ListingChange],
+    ) -> list[ItemOutcome]:
+        """The connector's outcomes for ``changes``. A failure of Syndicator's own (a bug a
+        product brought out, not the channel's answer) fails only the products it concerns:
+        the batch is sent again one by one, and each that fails so is recorded with the
+        error, logged with its traceback, and tried again next pass."""
+        try:
+            return connector.push(changes)
+        except (ChannelError, QuotaWait):
+            raise
+        except Exception as exc:
+            if len(changes) > 1:
+                return [o for c in changes for o in self._push(coop, ch, connector, [c])]
+            (change,) = changes
+            log.exception(
+                "push_failed", cooperative=coop.id, channel=ch.id, sku=change.sku,
+                run_id=self.run_id,
+            )  # fmt: skip
+            message = (
+                f"Syndicator could not send it ({type(exc).__name__}: {exc}); this is a bug, "
+                "please report it with the log line push_failed"
+            )
+            return [ItemOutcome(change.sku, False, message=message, retryable=True)]
 
     def _save(
         self,
         coop: CooperativeConfig,
         ch: ChannelConfig,
         run: ChannelRun,
+        connector: Connector,
         batch: list[PlannedOp],
         changes: list[ListingChange],
         outcomes: list[ItemOutcome],
@@ -437,6 +536,10 @@ class _Pass:
                     details["code"] = outcome.code
                 if outcome.warnings:
                     details["warnings"] = list(outcome.warnings)
+                where = {
+                    "cooperative": coop.id, "channel": ch.id, "sku": op.sku,
+                    "action": str(op.action), "attempt": change.attempt, "run_id": self.run_id,
+                }  # fmt: skip
                 if outcome.ok:
                     state = confirmed_state(op, outcome.remote_id or change.remote_id)
                     if state is not None:
@@ -446,6 +549,7 @@ class _Pass:
                     entries.append(
                         self.entry(run, op.sku, str(op.action), "ok", None, change.attempt, details)
                     )
+                    log.info("listing_confirmed", **where, remote_id=outcome.remote_id)
                 else:
                     message = outcome.message or "refused, without a message"
                     record_failure(
@@ -458,9 +562,13 @@ class _Pass:
                             run, op.sku, str(op.action), "failed", message, change.attempt, details
                         )
                     )
+                    event = "listing_retried" if outcome.retryable else "listing_refused"
+                    log.warning(event, **where, error=message, code=outcome.code)
             if confirmed:
+                # A channel that cannot be read back: its answer is all there is to go by.
+                seen = None if Capability.READ_BACK in connector.capabilities else now
                 save_listings(
-                    conn, coop.id, ch.id, [_confirmed_now(s, now) for s in confirmed], now
+                    conn, coop.id, ch.id, [_confirmed_now(s, now, seen) for s in confirmed], now
                 )
                 reset_attempts(conn, coop.id, ch.id, [s.sku for s in confirmed])
             write_journal(conn, entries)
@@ -497,55 +605,84 @@ class _Pass:
         for coop in self.config.cooperatives:
             if cooperative is not None and coop.id != cooperative:
                 continue
-            started = _now()
-            runs = {ch.id: ChannelRun(coop.id, ch.id) for ch in coop.channels if ch.enabled}
             if self.should_stop():
                 break
-            for ch in coop.channels:  # every channel's orders: a sale reaches all of them
-                if ch.id in runs and (self.orders_from is None or ch.id in self.orders_from):
-                    self.pull_orders(coop, ch, runs[ch.id])
-            selected = [
-                ch
-                for ch in coop.channels
-                if ch.id in runs and (channel is None or ch.id == channel)
-            ]
-            if self.readback:
-                for ch in selected:
-                    if runs[ch.id].stopped is None:
-                        self.read_back(coop, ch, runs[ch.id])
-            report = make_plan(
-                self.config,
-                self.store,
-                today=today_fn().date(),
-                cooperative=coop.id,
-                channel=channel,
-                quiet=True,
-            )
-            (cplan,) = report.cooperatives
-            if cplan.unreadable is not None:
-                self.report.unreadable.append(str(cplan.unreadable))
-            else:
-                with paused_gc():  # the plan of a large catalog is alive till the end
-                    self.after_plan(cplan)
-                    for chplan in cplan.channels:
-                        run = runs.get(chplan.channel.id)
-                        if run is not None:
-                            run.quiet = chplan.quiet
-                        if run is not None and run.stopped is None:
-                            self.execute(coop, chplan, run)
-                            if run.stopped is None and not run.failed:
-                                with self.store.write() as conn:
-                                    resolve_alerts(conn, coop.id, "auth", run.channel, _now())
-                    self.mark(cplan, runs, whole=channel is None)
-            if self.reviews:
-                for ch in selected:
-                    if runs[ch.id].stopped is None:
-                        self.pull_reviews(coop, ch, runs[ch.id])
-            self.report.channels += [runs[ch.id] for ch in selected]
-            self.record([runs[ch.id] for ch in selected], started, cplan.unreadable)
+            started = _now()
+            try:
+                self._cooperative(coop, channel, today_fn, started)
+            except StoreError:
+                raise  # the store in trouble concerns every cooperative: the caller says so
+            except Exception as exc:  # a bug: this cooperative stops, the others go on
+                log.exception("pass_failed", cooperative=coop.id, run_id=self.run_id)
+                why = (
+                    f"the pass failed ({type(exc).__name__}: {exc}); this is a bug, please "
+                    "report it with the log line pass_failed"
+                )
+                runs = [
+                    ChannelRun(coop.id, ch.id, stopped=why)
+                    for ch in coop.channels
+                    if ch.enabled and (channel is None or ch.id == channel)
+                ]
+                self.report.channels += runs
+                self.record(runs, started, why)
         return self.report
 
-    def record(self, runs: list[ChannelRun], started: datetime, problem: object) -> None:
+    def _cooperative(
+        self,
+        coop: CooperativeConfig,
+        channel: str | None,
+        today_fn: Callable[[], datetime],
+        started: datetime,
+    ) -> None:
+        """One cooperative's pass: orders, read-back, plan, sends, read-back of the sent,
+        marks, reviews, and its record."""
+        runs = {ch.id: ChannelRun(coop.id, ch.id) for ch in coop.channels if ch.enabled}
+        for ch in coop.channels:  # every channel's orders: a sale reaches all of them
+            if ch.id in runs and (self.orders_from is None or ch.id in self.orders_from):
+                self.pull_orders(coop, ch, runs[ch.id])
+        selected = [
+            ch for ch in coop.channels if ch.id in runs and (channel is None or ch.id == channel)
+        ]
+        if self.readback:
+            for ch in selected:
+                if runs[ch.id].stopped is None:
+                    self.read_back(coop, ch, runs[ch.id])
+        report = make_plan(
+            self.config,
+            self.store,
+            today=today_fn().date(),
+            cooperative=coop.id,
+            channel=channel,
+            quiet=True,
+        )
+        (cplan,) = report.cooperatives
+        if cplan.unreadable is not None:
+            self.report.unreadable.append(str(cplan.unreadable))
+        else:
+            with paused_gc():  # the plan of a large catalog is alive till the end
+                self.after_plan(cplan)
+                for chplan in cplan.channels:
+                    run = runs.get(chplan.channel.id)
+                    if run is not None:
+                        run.quiet = chplan.quiet
+                    if run is not None and run.stopped is None:
+                        self.execute(coop, chplan, run)
+                        if run.stopped is None and not run.failed:
+                            with self.store.write() as conn:
+                                resolve_alerts(conn, coop.id, "auth", run.channel, _now())
+                        if run.stopped is None:
+                            self.verify(coop, chplan.channel, run)
+                self.mark(cplan, runs, whole=channel is None)
+        if self.reviews:
+            for ch in selected:
+                if runs[ch.id].stopped is None:
+                    self.pull_reviews(coop, ch, runs[ch.id])
+        self.report.channels += [runs[ch.id] for ch in selected]
+        problem = cplan.unreadable
+        why = None if problem is None else f"catalog cannot be read: {problem}"
+        self.record([runs[ch.id] for ch in selected], started, why)
+
+    def record(self, runs: list[ChannelRun], started: datetime, problem: str | None) -> None:
         """One row per channel in ``passes``, in one transaction (``syndicator status``)."""
         now = _now()
         with self.store.write() as conn:
@@ -559,7 +696,7 @@ class _Pass:
                     kind=self.kind,
                     started_at=started,
                     finished_at=now,
-                    problem=None if problem is None else f"catalog cannot be read: {problem}",
+                    problem=problem,
                     quota_account=getattr(quota, "account", None),
                 )
 
@@ -614,12 +751,32 @@ def _new_keys(chplan: ChannelPlan) -> dict[str, tuple[str, str]]:
     }
 
 
-def _drift(state: ListingState, shown: RemoteListing | None) -> str | None:
-    """What differs between what the channel shows and what it last confirmed (None: no
-    drift). Only what Syndicator sets is compared: price, quantity, being there."""
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """What a read-back found different from what the channel confirmed."""
+
+    why: str  # in words, for the journal and the plan
+    gone: bool = False  # the channel does not show the listing (on sale) at all
+    urgent: bool = False  # corrected whatever sync.drift says (stock that does not exist)
+
+
+def drift_of(state: ListingState, shown: RemoteListing | None) -> Drift | None:
+    """What differs between what the channel shows and what it last confirmed (None: they
+    agree). Only what Syndicator sets is compared: being there and on sale, price, quantity.
+
+    A listing confirmed at quantity 0 that the channel does not show agrees: nothing is for
+    sale either way. One confirmed on sale that the channel shows off sale (a draft left by
+    an interrupted create, a listing deactivated on the shop) is as good as gone: it is
+    sent again as a create (the connector adopts what it finds). More units than confirmed
+    is urgent: a buyer could order what is not there."""
     if shown is None or shown.status == "delisted":
-        return "the channel no longer shows this listing"
+        if state.quantity == 0:
+            return None
+        return Drift("the channel no longer shows this listing", gone=True)
+    if state.status == "active" and shown.status != "active":
+        return Drift(f"the channel shows this listing {shown.status}, not on sale", gone=True)
     diffs = []
+    urgent = False
     if state.price is not None and shown.price is not None and shown.price.amount != state.price:
         diffs.append(f"price {shown.price.amount} (confirmed {state.price})")
     if (
@@ -628,17 +785,14 @@ def _drift(state: ListingState, shown: RemoteListing | None) -> str | None:
         and shown.quantity != state.quantity
     ):
         diffs.append(f"quantity {shown.quantity} (confirmed {state.quantity})")
-    return "the channel shows " + ", ".join(diffs) if diffs else None
+        urgent = shown.quantity > state.quantity
+    if not diffs:
+        return None
+    return Drift("the channel shows " + ", ".join(diffs), urgent=urgent)
 
 
-def _forget(state: ListingState) -> ListingState:
-    """The state with its input key dropped, so the next plan works the SKU out again and
-    finds what the channel shows differs from the catalog."""
-    return replace(state, input_key=None, fingerprint=None)
-
-
-def _confirmed_now(state: ListingState, now: datetime) -> ListingState:
-    return replace(state, confirmed_at=now, last_error=None)
+def _confirmed_now(state: ListingState, now: datetime, seen: datetime | None) -> ListingState:
+    return replace(state, confirmed_at=now, last_error=None, verified_at=seen, drift=None)
 
 
 def sync_once(

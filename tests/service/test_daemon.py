@@ -217,7 +217,7 @@ def test_sigterm_in_a_pass_exits_0_quickly_and_a_restart_converges(tmp_path: Pat
     try:
         daemon.wait_for(lambda e: e.get("event") == "sandbox_marketplaces")
         # The first pass sends every demo product to six shops: stop in the middle of it.
-        daemon.wait_for(lambda e: e.get("event") == "listing_pushed", timeout=90)
+        daemon.wait_for(lambda e: e.get("event") == "listing_confirmed", timeout=90)
         code, took = daemon.stop(signal.SIGTERM)
         assert code == 0, "".join(daemon.raw[-20:])
         assert took < 10

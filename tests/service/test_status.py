@@ -86,7 +86,7 @@ def test_after_a_first_pass_everything_is_in_sync_and_the_status_is_ok(atlas: Wo
     assert (etsy.listings.in_sync, etsy.listings.pending) == (len(SKUS), 0)
 
 
-def test_a_refused_item_is_failed_in_the_channels_words_until_it_waits_too_long(
+def test_a_refused_item_is_failed_in_the_channels_words_and_fails_the_status_at_once(
     atlas: World,
 ) -> None:
     write_catalog(atlas, CATALOG.replace("    materials: [brass]\n", ""))  # Amazon needs it
@@ -101,7 +101,10 @@ def test_a_refused_item_is_failed_in_the_channels_words_until_it_waits_too_long(
     assert amazon.last_error.sku == "LAMP-1" and "material" in (amazon.last_error.message or "")
     first = amazon.oldest_pending
     assert (first.sku, first.state, first.attempts) == ("LAMP-1", "failed", 1)
-    assert report.ok  # refused, but not for long yet: the other three went through
+    # The other three went through, but a shop refused one: the status says so at once
+    # (issue 14: "all channels ok" while Amazon refused listings misled the operator).
+    assert not report.ok and amazon.troubles() == ["1 listing(s) failed"]
+    assert by_channel(report)["etsy"].ok
 
     sync(atlas)  # refused again: the change has waited since the first refusal
     amazon = by_channel(status(atlas))["amazon"]
@@ -118,8 +121,10 @@ def test_a_refused_item_is_failed_in_the_channels_words_until_it_waits_too_long(
     assert (waiting.channel, waiting.sku) == ("amazon", "LAMP-1")
 
     table = cli(atlas)
-    assert table.exit_code == 0, table.output  # a refusal alone does not fail the status
+    assert table.exit_code == 1, table.output  # a refusal fails the status, naming the shop
     assert "material" in table.stdout and "LAMP-1" in table.stdout
+    assert "NOT OK atlas-rugs/amazon: 1 listing(s) failed" in table.stdout
+    assert "all channels ok" not in table.stdout
 
 
 def test_a_channel_refusing_its_credentials_stops_and_opens_an_auth_alert(

@@ -18,7 +18,8 @@ from syndicator.store.status import backlog, listing_counts, listing_state, olde
     [
         ("active", False, 0, "in_sync"),
         ("inactive", False, 0, "in_sync"),  # listed at 0: sold out, as the catalog says
-        ("active", True, 0, "pending"),  # sent without its answer saved, or moved by a sale
+        ("active", True, 0, "pending"),  # sent without its answer saved, moved by a sale, or
+        # answered and not read back yet: "in sync" is read back and equal
         ("pending", True, 0, "pending"),  # a create marked before it was sent
         ("active", False, 2, "failed"),
         ("failed", True, 1, "failed"),
@@ -30,16 +31,25 @@ def test_the_state_of_a_listing(status: str, unsure: bool, attempts: int, state:
     assert listing_state(status, unsure, attempts) == state
 
 
-STATES = [  # (status, unsure, attempts): one listing of each kind the rule tells apart
-    ("active", False, 0),
-    ("inactive", False, 0),
-    ("active", True, 0),
-    ("inactive", True, 0),
-    ("pending", True, 0),
-    ("active", False, 2),
-    ("failed", True, 1),
-    ("delisted", True, 0),
-    ("deleted", False, 0),
+def test_a_listing_the_shop_shows_otherwise_and_keeps_is_never_in_sync() -> None:
+    assert listing_state("active", True, 0, differs=True) == "differs"
+    assert listing_state("active", True, 1, differs=True) == "failed"
+
+
+# (status, input key known, read back since, what a read-back left as the shop shows it,
+# attempts): one listing of each kind the rule tells apart
+STATES = [
+    ("active", True, True, None, 0),
+    ("inactive", True, True, None, 0),
+    ("active", False, False, None, 0),
+    ("active", True, False, None, 0),  # answered, not read back yet
+    ("inactive", False, False, None, 0),
+    ("pending", False, False, None, 0),
+    ("active", False, False, "the channel shows price 1.00", 0),
+    ("active", True, True, None, 2),
+    ("failed", False, False, None, 1),
+    ("delisted", False, False, None, 0),
+    ("deleted", True, False, None, 0),
 ]
 
 
@@ -48,19 +58,25 @@ def test_the_queries_keep_to_the_rule(store: Store) -> None:
     says, each listing on a channel of its own (the oldest waiting change is per channel)."""
     marked = datetime(2026, 11, 26, 8, tzinfo=UTC)
     with store.write() as conn:
-        for n, (status, unsure, attempts) in enumerate(STATES):
+        for n, (status, keyed, seen, drift, attempts) in enumerate(STATES):
             conn.execute(
                 listings.insert().values(
                     cooperative="atlas",
                     channel=f"ch{n}",
                     sku=f"SKU-{n}",
                     status=status,
-                    input_key=None if unsure else "k",
+                    input_key="k" if keyed else None,
+                    verified_at=marked if seen else None,
+                    drift=drift,
                     attempts=attempts,
                     updated_at=marked + timedelta(minutes=n),
                 )
             )
-    expected = {f"ch{n}": listing_state(*row) for n, row in enumerate(STATES)}
+    expected = {
+        f"ch{n}": listing_state(status, not (keyed and seen), attempts, drift is not None)
+        for n, (status, keyed, seen, drift, attempts) in enumerate(STATES)
+    }
+    assert set(expected.values()) == {"in_sync", "pending", "differs", "failed", "off_sale"}
     with store.read() as conn:
         counts = listing_counts(conn, "atlas")
         waiting = oldest_pending(conn, "atlas")

@@ -183,29 +183,6 @@ def test_a_refused_item_is_journalled_in_the_channels_words_and_the_rest_goes_on
     assert not report.ok
 
 
-def test_drift_on_a_channel_is_reported_and_corrected_when_asked(world: World) -> None:
-    sync(world)
-    # Someone changes the lantern's price by hand on ANOU (here: through its API).
-    key = ANOU.secrets()["api_key"]
-    base = ANOU.channel(world.sandbox)["settings"]["base_url"]
-    before = Decimal(shown(world, "anou")["LAMP-1"]["price"])
-    httpx.patch(
-        f"{base}/products/LAMP-1/offer",
-        headers={"X-Api-Key": key},
-        json={"price": {"amount": "1.00", "currency": "MAD"}},
-    ).raise_for_status()
-    report = sync(world, readback=True)
-    anou = next(c for c in report.channels if c.channel == "anou")
-    assert anou.drift == 1
-    with world.store.read() as conn:
-        (entry,) = query_journal(conn, channel="anou", outcome="drift")
-    assert entry.sku == "LAMP-1" and "1.00" in (entry.message or "")
-    assert Decimal(shown(world, "anou")["LAMP-1"]["price"]) == Decimal("1.00")  # reported only
-    corrected = with_sync(world, drift="correct")
-    sync_once(corrected, world.store, readback=True, timeout=5.0)
-    assert Decimal(shown(world, "anou")["LAMP-1"]["price"]) == before
-
-
 def test_the_sync_and_journal_commands(world: World) -> None:
     from typer.testing import CliRunner
 

@@ -73,6 +73,8 @@ def print_status(console: Console, report: StatusReport) -> None:
             counts = Text(f"{c.listings.in_sync} in sync")
             if c.listings.pending:
                 counts.append(f"\n{c.listings.pending} pending", style="yellow")
+            if c.listings.differs:
+                counts.append(f"\n{c.listings.differs} differ", style="yellow")
             if c.listings.failed:
                 counts.append(f"\n{c.listings.failed} failed", style="red")
             table.add_row(
@@ -100,6 +102,10 @@ def print_status(console: Console, report: StatusReport) -> None:
         for alert in coop.alerts:
             where = f" {alert.channel}" if alert.channel else ""
             console.print(Text(f"ALERT {alert.kind}{where}: {alert.message}", style="bold red"))
+        for c in coop.channels:
+            if troubles := c.troubles():
+                text = f"NOT OK {coop.cooperative}/{c.channel}: {'; '.join(troubles)}"
+                console.print(Text(text, style="bold red"))
         console.print()
     if report.ok:
         console.print(Text("all channels ok", style="green"))
