@@ -333,7 +333,7 @@ class SyncConfig(_Model):
     # confirmed is corrected at once: stock that does not exist is never left on sale.
     drift: Literal["report", "correct"] = "correct"
     # How many listings answered but not yet read back are read back at the end of each
-    # pass, per channel (the longest waiting first; the rest in the next passes): a write a
+    # pass, per channel (in the order they were stored; the rest in the next passes): a write a
     # shop answered but never applied is found within the pass, not at the daily read-back.
     verify_writes: int = Field(default=200, ge=0, le=100_000)
     # A product removed from the catalog is taken off sale (and can come back); "delete"

@@ -257,9 +257,30 @@ def bound(**fields: object) -> Iterator[None]:
 
 
 def get_logger(name: str = "syndicator") -> structlog.stdlib.BoundLogger:
-    """A structlog logger over the stdlib logger ``name`` (its level applies)."""
-    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    """A structlog logger over the stdlib logger ``name`` (its level applies), whose events
+    always go through the standard logging: to :func:`configure_logging`'s handler when it
+    was called, else to Python's own last resort (warnings and up, on standard error). Never
+    structlog's unconfigured default, which prints every event on standard output: a
+    command's ``--json`` or a benchmark's results would carry log lines."""
+    logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
+        logging.getLogger(name),
+        processors=_chain(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
     return logger
+
+
+def _chain() -> list[Processor]:
+    """What every Syndicator event goes through before the standard logging's handler."""
+    return [
+        structlog.stdlib.filter_by_level,
+        *_shared(),
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ]
 
 
 # --------------------------------------------------------------------------- rendering
@@ -359,15 +380,8 @@ def configure_logging(
             logger.removeHandler(own)
         logger.propagate = True
 
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *_shared(),
-            structlog.stdlib.PositionalArgumentsFormatter(),
-            structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
+    structlog.configure(  # for structlog loggers made elsewhere (get_logger needs none)
+        processors=_chain(),
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         # Not cached: a logger first used before this call must not keep an old chain.

@@ -287,8 +287,10 @@ def mark_unsure(
 def unverified(
     conn: Connection, cooperative: str, channel: str, most: int
 ) -> dict[str, ListingState]:
-    """Up to ``most`` listings the channel confirmed that no read-back has seen since (the
-    longest waiting first): what the end of a pass reads back."""
+    """Up to ``most`` listings the channel confirmed that no read-back has seen since: what
+    the end of a pass reads back. Taken in the order of the ``verified_at`` index (rows in
+    the order they were stored), not sorted: a pass on a store where many wait (after an
+    upgrade) must not sort them all to pick a few."""
     c = listings.c
     query = (
         select(*[c[name] for name in _PLAN_COLUMNS])
@@ -300,7 +302,6 @@ def unverified(
             c.verified_at.is_(None),
             c.attempts == 0,
         )
-        .order_by(c.confirmed_at, c.sku)
         .limit(most)
     )
     return {row[0]: _plan_state(row) for row in conn.execute(query)}
