@@ -322,7 +322,9 @@ class _Pass:
             shown = {r.sku: r for r in connector.read_back(sorted(states))}
         except (ChannelError, QuotaWait) as exc:  # not read: they stay unchecked
             log.debug("%s/%s read-back failed: %s", coop.id, ch.id, exc)
-            self.journal(self.entry(run, None, "readback", "failed", str(exc)))
+            # Not a refusal: nothing was asked of the shop; the next pass reads them again.
+            details: dict[str, object] = {"retryable": True, "skus": len(states)}
+            self.journal(self.entry(run, None, "readback", "failed", str(exc), details=details))
             return
         same: list[str] = []
         gone: list[str] = []
