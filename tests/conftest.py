@@ -14,7 +14,7 @@ import pytest
 import structlog
 
 from sandbox import Sandbox
-from syndicator.common.logs import NOISY
+from syndicator.common.logs import NOISY, standard_structlog
 from syndicator.plugins import ChannelType, load_channel_types
 from syndicator.store import Store
 
@@ -154,4 +154,5 @@ def logging_restored() -> Iterator[None]:
         logger.handlers[:] = hs
         logger.propagate = propagate[n]
     structlog.reset_defaults()
+    standard_structlog()  # as every process of ours starts (syndicator/common/logs.py)
     structlog.contextvars.clear_contextvars()

@@ -48,6 +48,7 @@ __all__ = [
     "configure_logging",
     "current_redactor",
     "get_logger",
+    "standard_structlog",
 ]
 
 MASK = "***"
@@ -257,18 +258,28 @@ def bound(**fields: object) -> Iterator[None]:
 
 
 def get_logger(name: str = "syndicator") -> structlog.stdlib.BoundLogger:
-    """A structlog logger over the stdlib logger ``name`` (its level applies), whose events
-    always go through the standard logging: to :func:`configure_logging`'s handler when it
-    was called, else to Python's own last resort (warnings and up, on standard error). Never
-    structlog's unconfigured default, which prints every event on standard output: a
-    command's ``--json`` or a benchmark's results would carry log lines."""
-    logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
-        logging.getLogger(name),
+    """A structlog logger over the stdlib logger ``name`` (its level applies). Its events
+    go through the standard logging (:func:`standard_structlog`): to
+    :func:`configure_logging`'s handler when it was called, else to Python's last resort
+    (warnings and up, on standard error)."""
+    if not structlog.is_configured():
+        standard_structlog()
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger
+
+
+def standard_structlog() -> None:
+    """structlog set to hand every event to the standard logging, through the one chain.
+    Left unconfigured, structlog prints every event on standard output: a command's
+    ``--json`` or a benchmark's results would carry log lines. (structlog's settings are
+    the process's, like the standard logging's; :func:`configure_logging` sets the same.)"""
+    structlog.configure(
         processors=_chain(),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached: a logger first used before a later setup must not keep an old chain.
         cache_logger_on_first_use=False,
     )
-    return logger
 
 
 def _chain() -> list[Processor]:
@@ -380,13 +391,7 @@ def configure_logging(
             logger.removeHandler(own)
         logger.propagate = True
 
-    structlog.configure(  # for structlog loggers made elsewhere (get_logger needs none)
-        processors=_chain(),
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        # Not cached: a logger first used before this call must not keep an old chain.
-        cache_logger_on_first_use=False,
-    )
+    standard_structlog()
     return redactor
 
 
