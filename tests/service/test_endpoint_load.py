@@ -146,7 +146,9 @@ def test_healthz_answers_at_once_while_metrics_is_hammered() -> None:
             stop.set()
             for t in threads:
                 t.join()
-    assert slowest < 0.5, f"/healthz took {slowest:.2f} s behind the scrapers"
+    # Before the guards it waited behind every scrape (90 s under 10,000); the scrapers and
+    # the server share this process's GIL on a shared machine, so the bound is loose.
+    assert slowest < 2.0, f"/healthz took {slowest:.2f} s behind the scrapers"
     assert scraped[0] > 60
     assert counting.renders <= elapsed / 1.0 + 2  # one render a second, not one a scrape
 
