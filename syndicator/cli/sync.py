@@ -81,9 +81,6 @@ def sync(
             reviews=reviews,
             progress=progress,
         )
-        for run in report.channels:  # said by a channel: masked like what the store keeps
-            run.stopped = None if run.stopped is None else store.redactor.redact(run.stopped)
-        report.alerts[:] = [store.redactor.redact(a) for a in report.alerts]
     if as_json:
         summary = {
             "run_id": report.run_id,

@@ -235,10 +235,13 @@ class _Pass:
         )
 
     def _stop(self, run: ChannelRun, exc: BaseException) -> None:
-        """Nothing more goes to this channel in this pass; alert when it needs a person."""
-        run.stopped = str(exc)
+        """Nothing more goes to this channel in this pass; alert when it needs a person.
+        What the channel or its library said may quote a credential: the report a caller
+        prints or logs gets it masked, as the store keeps it."""
+        said = self.store.redactor.redact(str(exc))
+        run.stopped = said
         # DEBUG: the daemon logs a channel's failure once and its recovery once (FailureLog).
-        log.debug("%s/%s stopped: %s", run.cooperative, run.channel, exc)
+        log.debug("%s/%s stopped: %s", run.cooperative, run.channel, said)
         now = _now()
         with self.store.write() as conn:
             if isinstance(exc, ChannelError) and exc.stops_channel:
@@ -249,11 +252,11 @@ class _Pass:
                     channel=run.channel,
                     kind=kind,
                     key=run.channel,
-                    message=str(exc),
+                    message=said,
                     now=now,
                 ):
-                    self.report.alerts.append(f"{run.cooperative}/{run.channel}: {exc}")
-            write_journal(conn, [self.entry(run, None, "pass", "stopped", str(exc))])
+                    self.report.alerts.append(f"{run.cooperative}/{run.channel}: {said}")
+            write_journal(conn, [self.entry(run, None, "pass", "stopped", said)])
 
     # ------------------------------------------------------------------ 1. orders
     def pull_orders(self, coop: CooperativeConfig, ch: ChannelConfig, run: ChannelRun) -> None:
@@ -616,8 +619,9 @@ class _Pass:
                 raise  # the store in trouble concerns every cooperative: the caller says so
             except Exception as exc:  # a bug: this cooperative stops, the others go on
                 log.exception("pass_failed", cooperative=coop.id, run_id=self.run_id)
+                said = self.store.redactor.redact(str(exc))
                 why = (
-                    f"the pass failed ({type(exc).__name__}: {exc}); this is a bug, please "
+                    f"the pass failed ({type(exc).__name__}: {said}); this is a bug, please "
                     "report it with the log line pass_failed"
                 )
                 runs = [
